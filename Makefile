@@ -1,0 +1,170 @@
+# The workbook's build: `make help` lists the targets.
+#
+# chapters/NN-slug.nw --tangle--> tangle/NN-slug/{*.c,*.sh,Makefile}
+#                                   --cc--> build/bin/*
+#                                   --experiment.sh--> build/results/NN-slug/
+#                     --weave---> build/chapters/NN-slug.tex
+# book/workbook.tex + all of the above --latexmk--> build/workbook.pdf
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+.SUFFIXES:
+# Nothing built is intermediate: keep the tools and stamps between runs.
+.SECONDARY:
+
+CC = cc
+CLANG = clang
+CFLAGS = -std=c11 -Wall -Wextra -Wpedantic -Werror -O2 -g
+SPARC_CC = sparc64-linux-gnu-gcc
+# Set RECORDED=1 to show the recorded reference runs instead of running
+# the experiments that need root, network namespaces or qemu.
+RECORDED ?= 0
+export RECORDED
+
+# Quiet by default: one line per step; V=1 shows the commands.
+V ?= 0
+ifeq ($(V),1)
+Q :=
+step :=
+else
+Q := @
+step = @printf '  %-7s %s\n' '$(1)' '$(2)';
+endif
+
+CHAPTERS := $(sort $(basename $(notdir $(wildcard chapters/*.nw))))
+DEPS_STAMP := build/stamps/deps
+TOOLS := build/tools/nwpandoc
+
+# Each chapter's tangled Makefile says which programs and scripts it has;
+# build/mk/NN-slug.mk carries that into this build. Making those files
+# installs the packages and tangles first, so `help` and `clean` skip it.
+NO_BUILD_GOALS := help clean distclean deps
+ifneq ($(filter-out $(NO_BUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
+include $(CHAPTERS:%=build/mk/%.mk)
+endif
+
+# ---------------------------------------------------------------- targets
+
+.PHONY: all tangle programs experiments pdf test check bench deps help clean distclean
+
+all: pdf ## Install what is missing, tangle, build, run the experiments, write build/workbook.pdf
+
+tangle: $(CHAPTERS:%=build/stamps/%.tangled) ## Write tangle/NN-slug/ (programs, scripts, a Makefile per chapter)
+
+programs: $(ALL_PROGRAMS) ## Build every program into build/bin/
+
+experiments: $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) ## Run the chapters' experiments into build/results/
+
+pdf: build/workbook.pdf ## Weave the chapters and typeset build/workbook.pdf
+
+test: all $(TEST_BINARIES) ## Run every test; the last line says "N passed, N failed"
+	$(Q)tests/run $(TEST_BINARIES)
+
+check: test ## The same as test
+
+bench: ## Time the build (clean, no-op, tangle, one chapter touched)
+	$(Q)tests/bench
+
+deps: ## Install the missing Debian packages (apt-get; needs root)
+	$(Q)tools/install-deps
+	@mkdir -p $(dir $(DEPS_STAMP)) && touch $(DEPS_STAMP)
+
+help: ## List the targets
+	@echo "Targets (V=1 shows full commands; RECORDED=1 uses the recorded lab runs):"
+	@awk -F':.*## ' '/^[a-z]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+clean: ## Remove build/ and tangle/
+	rm -rf build tangle
+
+distclean: clean
+
+# ------------------------------------------------------------- the tools
+
+$(DEPS_STAMP): tools/install-deps
+	$(Q)tools/install-deps
+	@mkdir -p $(@D) && touch $@
+
+build/tools/%: tools/%.c | $(DEPS_STAMP)
+	$(call step,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $<
+
+# ---------------------------------------------------------- per chapter
+
+build/stamps/%.tangled: chapters/%.nw tools/tangle | $(DEPS_STAMP)
+	$(call step,TANGLE,$<)
+	$(Q)tools/tangle $< tangle/$*
+	@mkdir -p $(@D) && touch $@
+
+build/mk/%.mk: build/stamps/%.tangled tools/chapter-mk
+	@mkdir -p $(@D)
+	$(Q)tools/chapter-mk $* > $@.tmp && mv $@.tmp $@
+
+build/chapters/%.tex: chapters/%.nw tools/weave $(TOOLS) | $(DEPS_STAMP)
+	$(call step,WEAVE,$<)
+	$(Q)tools/weave $< $@ build/tools/nwpandoc
+
+# One rule set per chapter, from the variables build/mk/NN-slug.mk defines.
+define chapter_rules
+$(foreach p,$(PROGRAMS_$(1)),tangle/$(1)/$(p).c) $(foreach s,$(SCRIPTS_$(1)) $(DATA_$(1)),tangle/$(1)/$(s)): build/stamps/$(1).tangled ;
+
+$(foreach p,$(PROGRAMS_$(1)),build/bin/$(p)): build/bin/%: tangle/$(1)/%.c
+	$$(call step,CC,$$@)
+	@mkdir -p $$(@D)
+	$(Q)$$(CC) $$(CFLAGS) -o $$@ $$<
+
+$(foreach p,$(SPARC_PROGRAMS_$(1)),build/bin/sparc64/$(p)): build/bin/sparc64/%: tangle/$(1)/%.c
+	$$(call step,CC-SPARC,$$@)
+	@mkdir -p $$(@D)
+	$(Q)$$(SPARC_CC) $$(CFLAGS) -static -o $$@ $$<
+
+build/results/$(1)/.done: $(foreach p,$(PROGRAMS_$(1)),build/bin/$(p)) \
+                          $(foreach p,$(SPARC_PROGRAMS_$(1)),build/bin/sparc64/$(p)) \
+                          $(foreach s,$(SCRIPTS_$(1)) $(DATA_$(1)),tangle/$(1)/$(s)) \
+                          tools/results-tex tools/tsv2tex
+	$$(call step,RUN,tangle/$(1)/experiment.sh)
+	$(Q)tools/run-experiment $(1)
+endef
+$(foreach c,$(CHAPTERS),$(eval $(call chapter_rules,$(c))))
+
+# ------------------------------------------------------------------ book
+
+BOOK_SOURCES := $(wildcard book/*.tex book/*.sty figures/*.tex)
+WOVEN := $(CHAPTERS:%=build/chapters/%.tex)
+
+# The list of chapters for the master document; rewritten only when it
+# changes, so adding a chapter re-typesets and nothing else does.
+build/tex/chapters.tex: FORCE
+	@mkdir -p $(@D)
+	$(Q)tools/chapter-list $(CHAPTERS) > $@.tmp && \
+	    if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+build/tex/revision.tex: FORCE
+	@mkdir -p $(@D)
+	$(Q)echo "\def\workbookrevision{$$(git describe --always --dirty 2>/dev/null || echo 'fora do git')}" > $@.tmp && \
+	    if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+build/workbook.pdf: $(BOOK_SOURCES) $(WOVEN) build/tex/chapters.tex build/tex/revision.tex \
+                    $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) tools/latex
+	$(call step,LATEX,$@)
+	$(Q)tools/latex book/workbook.tex $@
+
+# ----------------------------------------------------------------- tests
+
+TEST_SOURCES := $(wildcard tests/*.c)
+TEST_BINARIES := $(TEST_SOURCES:tests/%.c=build/tests/%)
+# Unit tests replace system calls with the linker's --wrap.
+UNIT_WRAPS := -Wl,--wrap=recv,--wrap=send
+
+build/tests/unit-%: tests/unit-%.c tests/testlib.h $(ALL_PROGRAMS) | $(DEPS_STAMP)
+	$(call step,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(UNIT_WRAPS) -lcmocka
+
+build/tests/test-%: tests/test-%.c tests/testlib.h | $(DEPS_STAMP)
+	$(call step,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< -lcmocka
+
+FORCE:
