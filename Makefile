@@ -101,7 +101,7 @@ build/mk/%.mk: build/stamps/%.tangled tools/chapter-mk
 	@mkdir -p $(@D)
 	$(Q)tools/chapter-mk $* > $@.tmp && mv $@.tmp $@
 
-build/chapters/%.tex: chapters/%.nw tools/weave $(TOOLS) | $(DEPS_STAMP)
+build/chapters/%.tex: chapters/%.nw tools/weave tools/cdefs $(TOOLS) | $(DEPS_STAMP)
 	$(call step,WEAVE,$<)
 	$(Q)tools/weave $< $@ build/tools/nwpandoc
 
@@ -168,4 +168,5 @@ build/tests/test-%: tests/test-%.c tests/testlib.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< -lcmocka
 
+.PHONY: FORCE
 FORCE:

@@ -174,8 +174,9 @@ static char *run_pandoc(const char *pandoc, const struct text *markdown)
 
 /* Emits one LaTeX line of a documentation chunk, turning each placeholder
  * back into the quote tokens it stood for. */
-static void emit_latex_line(const char *line, const struct lines *pipeline, const size_t *quote_start,
-                            size_t quote_count, int *quote_seen, size_t docs_line)
+static void emit_latex_line(const char *line, const struct lines *pipeline,
+                            const size_t *quote_start, size_t quote_count, int *quote_seen,
+                            size_t docs_line)
 {
     const char *rest = line;
     const char *mark;
@@ -331,8 +332,8 @@ int main(int argc, char **argv)
             continue;
         }
         if (starts_with(token, "@begin code ")) {
-            for (size_t j = i + 1; j < pipeline.count && !starts_with(pipeline.item[j], "@end code");
-                 j++) {
+            for (size_t j = i + 1;
+                 j < pipeline.count && !starts_with(pipeline.item[j], "@end code"); j++) {
                 const char *name = pipeline.item[j] + 6;
                 if (starts_with(pipeline.item[j], "@defn ")) {
                     if (is_root(&pipeline, name) && !defined_before(&pipeline, i, name))
