@@ -39,7 +39,7 @@ TOOLS := build/tools/nwpandoc
 # Each chapter's tangled Makefile says which programs and scripts it has;
 # build/mk/NN-slug.mk carries that into this build. Making those files
 # installs the packages and tangles first, so `help` and `clean` skip it.
-NO_BUILD_GOALS := help clean distclean deps
+NO_BUILD_GOALS := help clean distclean deps bench
 ifneq ($(filter-out $(NO_BUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
 include $(CHAPTERS:%=build/mk/%.mk)
 endif
