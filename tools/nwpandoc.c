@@ -245,8 +245,10 @@ int main(int argc, char **argv)
             source_line++;
         if (starts_with(token, "@begin docs ")) {
             in_docs = 1;
-            docs_first_line[docs_count] = source_line;
+            docs_first_line[docs_count] = 0;
         } else if (starts_with(token, "@end docs ")) {
+            if (docs_first_line[docs_count] == 0)
+                docs_first_line[docs_count] = source_line;
             in_docs = 0;
             text_puts(&markdown, "\n\n" CHUNK_SEPARATOR "\n\n");
             docs_count++;
@@ -259,6 +261,9 @@ int main(int argc, char **argv)
         } else if (in_docs && strcmp(token, "@endquote") == 0) {
             in_quote = 0;
         } else if (in_docs && !in_quote && starts_with(token, "@text ")) {
+            /* pandoc drops leading blank lines: mark the first line with text. */
+            if (docs_first_line[docs_count] == 0 && token[6 + strspn(token + 6, " \t")] != '\0')
+                docs_first_line[docs_count] = source_line;
             text_puts(&markdown, token + 6);
         } else if (in_docs && !in_quote && strcmp(token, "@nl") == 0) {
             text_puts(&markdown, "\n");
