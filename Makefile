@@ -94,7 +94,7 @@ build/tools/%: tools/%.c | $(DEPS_STAMP)
 
 build/stamps/%.tangled: chapters/%.nw tools/tangle | $(DEPS_STAMP)
 	$(call step,TANGLE,$<)
-	$(Q)tools/tangle $< tangle/$*
+	$(Q)tools/tangle $< tangle/$* build/nwline/$*
 	@mkdir -p $(@D) && touch $@
 
 build/mk/%.mk: build/stamps/%.tangled tools/chapter-mk
@@ -107,17 +107,17 @@ build/chapters/%.tex: chapters/%.nw tools/weave tools/cdefs $(TOOLS) | $(DEPS_ST
 
 # One rule set per chapter, from the variables build/mk/NN-slug.mk defines.
 define chapter_rules
-$(foreach p,$(PROGRAMS_$(1)),tangle/$(1)/$(p).c) $(foreach s,$(SCRIPTS_$(1)) $(DATA_$(1)),tangle/$(1)/$(s)): build/stamps/$(1).tangled ;
+$(foreach p,$(PROGRAMS_$(1)),tangle/$(1)/$(p).c build/nwline/$(1)/$(p).c) $(foreach s,$(SCRIPTS_$(1)) $(DATA_$(1)),tangle/$(1)/$(s)): build/stamps/$(1).tangled ;
 
-$(foreach p,$(PROGRAMS_$(1)),build/bin/$(p)): build/bin/%: tangle/$(1)/%.c
+# Programs are compiled from the #line copies, so errors name the .nw
+# line and tools/compile adds the chunk; tangle/ holds the same code.
+$(foreach p,$(PROGRAMS_$(1)),build/bin/$(p)): build/bin/%: build/nwline/$(1)/%.c tools/compile
 	$$(call step,CC,$$@)
-	@mkdir -p $$(@D)
-	$(Q)$$(CC) $$(CFLAGS) -o $$@ $$<
+	$(Q)tools/compile $$(CC) $$(CFLAGS) -o $$@ $$<
 
-$(foreach p,$(SPARC_PROGRAMS_$(1)),build/bin/sparc64/$(p)): build/bin/sparc64/%: tangle/$(1)/%.c
+$(foreach p,$(SPARC_PROGRAMS_$(1)),build/bin/sparc64/$(p)): build/bin/sparc64/%: build/nwline/$(1)/%.c tools/compile
 	$$(call step,CC-SPARC,$$@)
-	@mkdir -p $$(@D)
-	$(Q)$$(SPARC_CC) $$(CFLAGS) -static -o $$@ $$<
+	$(Q)tools/compile $$(SPARC_CC) $$(CFLAGS) -static -o $$@ $$<
 
 # An experiment may run any chapter's programs (the lab appendix runs
 # chapter 2's), so it waits for all of them.
