@@ -136,6 +136,12 @@ static void cli_rejects_bad_ports(void **state)
                   CLI_USAGE);
     check_failure(ARGS(CLI_32KB, "-p", "65536", "127.0.0.1"), 2, "cli-32kb: ",
                   WORDS("port", "'65536'"), CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-p", "70000", "127.0.0.1"), 2, "cli-32kb: ",
+                  WORDS("port", "'70000'"), CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-p", "", "127.0.0.1"), 2, "cli-32kb: ", WORDS("port", "''"),
+                  CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-p", "80x", "127.0.0.1"), 2, "cli-32kb: ",
+                  WORDS("port", "'80x'"), CLI_USAGE);
 }
 
 static void cli_rejects_an_extra_argument(void **state)
