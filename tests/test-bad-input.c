@@ -19,10 +19,10 @@ static void check_failure(char *const argv[], int status, const char *prefix, co
                           const char *then)
 {
     struct tl_proc run;
-    int got = tl_run(&run, 15, argv);
+    int got = tl_run(&run, 30, argv);
     const char *err = run.err.data;
     if (run.timed_out)
-        fail_msg("%s %s... did not finish within 15 s", argv[0], argv[1] ? argv[1] : "");
+        fail_msg("%s %s... did not finish within 30 s", argv[0], argv[1] ? argv[1] : "");
     print_message("  %s%s%s%s%s -> %d: %s", argv[0], argv[1] ? " " : "", argv[1] ? argv[1] : "",
                   argv[1] && argv[2] ? " " : "", argv[1] && argv[2] ? argv[2] : "", got, err);
     assert_int_equal(got, status);
@@ -55,8 +55,7 @@ static void serv_rejects_bad_ports(void **state)
                   SERV_USAGE);
     check_failure(ARGS(SERV_32KB, "-p", "70000"), 2, "serv-32kb: ", WORDS("port", "'70000'"),
                   SERV_USAGE);
-    check_failure(ARGS(SERV_32KB, "-p", "-1"), 2, "serv-32kb: ", WORDS("port", "'-1'"),
-                  SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-p", "-1"), 2, "serv-32kb: ", WORDS("port", "'-1'"), SERV_USAGE);
     check_failure(ARGS(SERV_32KB, "-p", ""), 2, "serv-32kb: ", WORDS("port", "''"), SERV_USAGE);
     check_failure(ARGS(SERV_32KB, "-p", "80x"), 2, "serv-32kb: ", WORDS("port", "'80x'"),
                   SERV_USAGE);
@@ -71,8 +70,8 @@ static void serv_rejects_bad_connection_counts(void **state)
                   SERV_USAGE);
     check_failure(ARGS(SERV_32KB, "-n", "two"), 2, "serv-32kb: ", WORDS("connection", "'two'"),
                   SERV_USAGE);
-    check_failure(ARGS(SERV_32KB, "-n", "99999999999999999999999"), 2, "serv-32kb: ",
-                  WORDS("connection", "'99999999999999999999999'"), SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-n", "99999999999999999999999"), 2,
+                  "serv-32kb: ", WORDS("connection", "'99999999999999999999999'"), SERV_USAGE);
 }
 
 static void serv_rejects_an_extra_argument(void **state)
@@ -80,8 +79,8 @@ static void serv_rejects_an_extra_argument(void **state)
     (void)state;
     check_failure(ARGS(SERV_32KB, "extra"), 2, "serv-32kb: ", WORDS("unexpected", "'extra'"),
                   SERV_USAGE);
-    check_failure(ARGS(SERV_32KB, "-p", "0", "extra", "more"), 2, "serv-32kb: ",
-                  WORDS("unexpected", "'extra'"), SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-p", "0", "extra", "more"), 2,
+                  "serv-32kb: ", WORDS("unexpected", "'extra'"), SERV_USAGE);
 }
 
 /* getopt() itself names a bad option, with argv[0] as the program. */
@@ -129,26 +128,26 @@ static void cli_needs_a_host(void **state)
 static void cli_rejects_bad_ports(void **state)
 {
     (void)state;
-    check_failure(ARGS(CLI_32KB, "-p", "abc", "127.0.0.1"), 2, "cli-32kb: ",
-                  WORDS("port", "'abc'"), CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-p", "abc", "127.0.0.1"), 2, "cli-32kb: ", WORDS("port", "'abc'"),
+                  CLI_USAGE);
     /* Port 0 means "any free port" to bind(), never a server's port. */
     check_failure(ARGS(CLI_32KB, "-p", "0", "127.0.0.1"), 2, "cli-32kb: ", WORDS("port", "'0'"),
                   CLI_USAGE);
-    check_failure(ARGS(CLI_32KB, "-p", "65536", "127.0.0.1"), 2, "cli-32kb: ",
-                  WORDS("port", "'65536'"), CLI_USAGE);
-    check_failure(ARGS(CLI_32KB, "-p", "70000", "127.0.0.1"), 2, "cli-32kb: ",
-                  WORDS("port", "'70000'"), CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-p", "65536", "127.0.0.1"), 2,
+                  "cli-32kb: ", WORDS("port", "'65536'"), CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-p", "70000", "127.0.0.1"), 2,
+                  "cli-32kb: ", WORDS("port", "'70000'"), CLI_USAGE);
     check_failure(ARGS(CLI_32KB, "-p", "", "127.0.0.1"), 2, "cli-32kb: ", WORDS("port", "''"),
                   CLI_USAGE);
-    check_failure(ARGS(CLI_32KB, "-p", "80x", "127.0.0.1"), 2, "cli-32kb: ",
-                  WORDS("port", "'80x'"), CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-p", "80x", "127.0.0.1"), 2, "cli-32kb: ", WORDS("port", "'80x'"),
+                  CLI_USAGE);
 }
 
 static void cli_rejects_an_extra_argument(void **state)
 {
     (void)state;
-    check_failure(ARGS(CLI_32KB, "127.0.0.1", "extra"), 2, "cli-32kb: ",
-                  WORDS("unexpected", "'extra'"), CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "127.0.0.1", "extra"), 2,
+                  "cli-32kb: ", WORDS("unexpected", "'extra'"), CLI_USAGE);
 }
 
 static void cli_rejects_unknown_options(void **state)
@@ -162,8 +161,8 @@ static void cli_rejects_unknown_options(void **state)
 static void cli_reports_an_unresolvable_host(void **state)
 {
     (void)state;
-    check_failure(ARGS(CLI_32KB, "-p", "3490", "no-such-host.invalid"), 1, "cli-32kb: ",
-                  WORDS("cannot resolve", "'no-such-host.invalid'"), NULL);
+    check_failure(ARGS(CLI_32KB, "-p", "3490", "no-such-host.invalid"), 1,
+                  "cli-32kb: ", WORDS("cannot resolve", "'no-such-host.invalid'"), NULL);
 }
 
 /* A port bound here but not listening: connect() is refused at once. */
@@ -184,8 +183,7 @@ static void cli_reports_a_refused_connection(void **state)
     snprintf(port_text, sizeof port_text, "%u", port);
     snprintf(expected, sizeof expected, "cli-32kb: cannot connect to 127.0.0.1 port %u: %s", port,
              strerror(ECONNREFUSED));
-    check_failure(ARGS(CLI_32KB, "-p", port_text, "127.0.0.1"), 1, expected, WORDS(expected),
-                  NULL);
+    check_failure(ARGS(CLI_32KB, "-p", port_text, "127.0.0.1"), 1, expected, WORDS(expected), NULL);
     close(fd);
 }
 

@@ -282,8 +282,7 @@ static inline unsigned tl_server_start(struct tl_proc *server, int connections)
         ;
     unsigned port = 0;
     char newline = 0;
-    if (sscanf(tl_text_str(&server->out), "server: listening on port %u%c", &port, &newline) !=
-            2 ||
+    if (sscanf(tl_text_str(&server->out), "server: listening on port %u%c", &port, &newline) != 2 ||
         newline != '\n' || port == 0 || port > 65535) {
         tl_proc_kill(server);
         fail_msg("serv-32kb did not say its port within 5 s; stdout: '%s' stderr: '%s'",

@@ -167,9 +167,9 @@ static void parse_port_accepts_the_range(void **state)
 static void parse_port_rejects_what_is_not_a_port(void **state)
 {
     (void)state;
-    const char *bad[] = {"",     "abc", "-1",          "65536", "70000",
-                         "12x",  "5 ",  "0x10",        "3490.0", "99999999999999999999999",
-                         "1e3",  " ",   "-65535"};
+    const char *bad[] = {"",    "abc", "-1",    "65536",  "70000",
+                         "12x", "5 ",  "0x10",  "3490.0", "99999999999999999999999",
+                         "1e3", " ",   "-65535"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint16_t port = 4242;
         if (parse_port(bad[i], &port) != -1)
