@@ -57,6 +57,16 @@ static void tsv_value(const char *path, const char *key, char *value, size_t siz
     fail_msg("%s has no key '%s'", path, key);
 }
 
+static int have(const char *program)
+{
+    char command[256];
+    snprintf(command, sizeof command, "command -v %s >/dev/null 2>&1", program);
+    struct tl_proc run;
+    int status = tl_sh(&run, 10, command);
+    tl_proc_free(&run);
+    return status == 0;
+}
+
 /* ----------------------------------------------------- (a) results */
 
 /* Runs tools/tsv2tex on a TSV and compares with the .tex the book used. */
@@ -186,6 +196,37 @@ static void numbers_tex_and_transcript_match(void **state)
     tl_text_free(&server);
 }
 
+/* loopback-recvs.data is server.out's "received X bytes from Y" lines,
+ * one row per line, numbered by connection and call. */
+static void the_data_is_the_servers_transcript(void **state)
+{
+    (void)state;
+    struct tl_text server, data;
+    read_or_fail(RESULTS "/server.out", &server);
+    read_or_fail(RESULTS "/loopback-recvs.data", &data);
+    char line[512], row[512], expected[512];
+    size_t run = 0, call = 0, rows = 1;
+    for (size_t i = 0; tl_line(server.data, i, line, sizeof line) == 0; i++) {
+        size_t received, requested;
+        if (strncmp(line, "server: got connection", 22) == 0) {
+            run++;
+            call = 0;
+        } else if (sscanf(line, "\t | received %zu bytes from %zu requested", &received,
+                          &requested) == 2) {
+            call++;
+            snprintf(expected, sizeof expected, "%zu\t%zu\t%zu\t%zu", run, call, received,
+                     requested);
+            if (tl_line(data.data, rows++, row, sizeof row) != 0)
+                fail_msg("loopback-recvs.data ends before '%s'", expected);
+            assert_string_equal(row, expected);
+        }
+    }
+    assert_true(run >= 1);
+    assert_int_equal(tl_count_lines(data.data), rows);
+    tl_text_free(&server);
+    tl_text_free(&data);
+}
+
 static void the_mtu_is_this_machines(void **state)
 {
     (void)state;
@@ -203,13 +244,12 @@ static void the_mtu_is_this_machines(void **state)
 static void the_pdf_shows_this_builds_results(void **state)
 {
     (void)state;
-    if (access("/usr/bin/pdftotext", X_OK) != 0) {
+    if (!have("pdftotext")) {
         print_message("skip: pdftotext (poppler-utils) is not installed\n");
         skip();
     }
     struct tl_proc run;
-    int status =
-        tl_runl(&run, 60, "/usr/bin/pdftotext", "-layout", "build/workbook.pdf", "-", (char *)NULL);
+    int status = tl_sh(&run, 60, "pdftotext -layout build/workbook.pdf -");
     assert_int_equal(status, 0);
 
     struct tl_text transcript;
@@ -476,16 +516,6 @@ static void a_declared_but_absent_root_is_refused(void **state)
 
 /* --------------------------------------------------- (c) compilers */
 
-static int have(const char *program)
-{
-    char command[256];
-    snprintf(command, sizeof command, "command -v %s >/dev/null 2>&1", program);
-    struct tl_proc run;
-    int status = tl_sh(&run, 10, command);
-    tl_proc_free(&run);
-    return status == 0;
-}
-
 static void compile_every_tangled_c_file(const char *compiler)
 {
     if (!have(compiler)) {
@@ -649,6 +679,7 @@ int main(void)
         cmocka_unit_test(the_woven_chapter_includes_those_tables),
         cmocka_unit_test(the_range_is_recomputed_from_the_data),
         cmocka_unit_test(numbers_tex_and_transcript_match),
+        cmocka_unit_test(the_data_is_the_servers_transcript),
         cmocka_unit_test(the_mtu_is_this_machines),
         cmocka_unit_test(the_pdf_shows_this_builds_results),
         cmocka_unit_test(a_good_chapter_tangles_with_headers),
