@@ -155,6 +155,10 @@ build/workbook.pdf: $(BOOK_SOURCES) $(WOVEN) build/tex/chapters.tex build/tex/re
 
 TEST_SOURCES := $(wildcard tests/*.c)
 TEST_BINARIES := $(TEST_SOURCES:tests/%.c=build/tests/%)
+# The `test` rule above is read before TEST_BINARIES has a value, and a
+# rule's prerequisites are expanded when it is read: list them here too, or
+# `make test` runs whatever binaries an earlier build left (or none).
+test: $(TEST_BINARIES)
 # Unit tests replace system calls with the linker's --wrap.
 UNIT_WRAPS := -Wl,--wrap=recv,--wrap=send
 

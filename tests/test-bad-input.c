@@ -1,0 +1,233 @@
+/* test-bad-input: chapter 2's programs refuse bad command lines and report
+ * run-time failures as the chapter says: a usage error is one stderr line
+ * "PROGRAM: what was wrong 'ARGUMENT': what was expected", then the usage
+ * line, exit 2, nothing on stdout; a failed system call is one stderr line
+ * and exit 1. -h prints the usage on stdout and exits 0. */
+#include "testlib.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#define SERV_USAGE "usage: serv-32kb [-p PORT] [-n CONNECTIONS]"
+#define CLI_USAGE "usage: cli-32kb [-p PORT] HOST"
+
+/* Checks a run that must end with exactly the lines first and then (NULL:
+ * none) on stderr, where first must begin with prefix and contain every
+ * string of words[] (NULL-terminated); nothing on stdout; exit status. */
+static void check_failure(char *const argv[], int status, const char *prefix, const char *words[],
+                          const char *then)
+{
+    struct tl_proc run;
+    int got = tl_run(&run, 30, argv);
+    const char *err = run.err.data;
+    if (run.timed_out)
+        fail_msg("%s %s... did not finish within 30 s", argv[0], argv[1] ? argv[1] : "");
+    print_message("  %s%s%s%s%s -> %d: %s", argv[0], argv[1] ? " " : "", argv[1] ? argv[1] : "",
+                  argv[1] && argv[2] ? " " : "", argv[1] && argv[2] ? argv[2] : "", got, err);
+    assert_int_equal(got, status);
+    assert_string_equal(run.out.data, "");
+    assert_int_equal(tl_count_lines(err), then ? 2 : 1);
+    assert_int_equal(err[strlen(err) - 1], '\n');
+    char line[512];
+    assert_int_equal(tl_line(err, 0, line, sizeof line), 0);
+    if (strncmp(line, prefix, strlen(prefix)) != 0)
+        fail_msg("stderr line '%s' does not start with '%s'", line, prefix);
+    for (size_t i = 0; words[i] != NULL; i++)
+        if (strstr(line, words[i]) == NULL)
+            fail_msg("stderr line '%s' does not name '%s'", line, words[i]);
+    if (then != NULL) {
+        assert_int_equal(tl_line(err, 1, line, sizeof line), 0);
+        assert_string_equal(line, then);
+    }
+    tl_proc_free(&run);
+}
+
+#define ARGS(...) ((char *[]){__VA_ARGS__, NULL})
+#define WORDS(...) ((const char *[]){__VA_ARGS__, NULL})
+
+/* ------------------------------------------------------ serv-32kb */
+
+static void serv_rejects_bad_ports(void **state)
+{
+    (void)state;
+    check_failure(ARGS(SERV_32KB, "-p", "abc"), 2, "serv-32kb: ", WORDS("port", "'abc'"),
+                  SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-p", "70000"), 2, "serv-32kb: ", WORDS("port", "'70000'"),
+                  SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-p", "-1"), 2, "serv-32kb: ", WORDS("port", "'-1'"), SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-p", ""), 2, "serv-32kb: ", WORDS("port", "''"), SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-p", "80x"), 2, "serv-32kb: ", WORDS("port", "'80x'"),
+                  SERV_USAGE);
+}
+
+static void serv_rejects_bad_connection_counts(void **state)
+{
+    (void)state;
+    check_failure(ARGS(SERV_32KB, "-n", "0"), 2, "serv-32kb: ", WORDS("connection", "'0'"),
+                  SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-n", "-3"), 2, "serv-32kb: ", WORDS("connection", "'-3'"),
+                  SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-n", "two"), 2, "serv-32kb: ", WORDS("connection", "'two'"),
+                  SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-n", "99999999999999999999999"), 2,
+                  "serv-32kb: ", WORDS("connection", "'99999999999999999999999'"), SERV_USAGE);
+}
+
+static void serv_rejects_an_extra_argument(void **state)
+{
+    (void)state;
+    check_failure(ARGS(SERV_32KB, "extra"), 2, "serv-32kb: ", WORDS("unexpected", "'extra'"),
+                  SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-p", "0", "extra", "more"), 2,
+                  "serv-32kb: ", WORDS("unexpected", "'extra'"), SERV_USAGE);
+}
+
+/* getopt() itself names a bad option, with argv[0] as the program. */
+static void serv_rejects_unknown_options(void **state)
+{
+    (void)state;
+    check_failure(ARGS(SERV_32KB, "-x"), 2, SERV_32KB ": ", WORDS("option", "'x'"), SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-p"), 2, SERV_32KB ": ", WORDS("requires an argument", "'p'"),
+                  SERV_USAGE);
+}
+
+/* A port that another serv-32kb already listens on: exit 1, one line. */
+static void serv_reports_a_port_in_use(void **state)
+{
+    struct tl_proc *first = *state;
+    unsigned port = tl_server_start(first, 1);
+    char port_text[16], expected[128];
+    snprintf(port_text, sizeof port_text, "%u", port);
+    snprintf(expected, sizeof expected, "cannot bind port %u: %s", port, strerror(EADDRINUSE));
+    check_failure(ARGS(SERV_32KB, "-p", port_text, "-n", "1"), 1, "serv-32kb: ", WORDS(expected),
+                  NULL);
+    /* The first server is unharmed: it still waits for its connection. */
+    assert_true(kill(first->pid, 0) == 0);
+}
+
+static void serv_help(void **state)
+{
+    (void)state;
+    struct tl_proc run;
+    assert_int_equal(tl_runl(&run, 5, SERV_32KB, "-h", (char *)NULL), 0);
+    assert_string_equal(run.out.data, SERV_USAGE "\n");
+    assert_string_equal(run.err.data, "");
+    tl_proc_free(&run);
+}
+
+/* ------------------------------------------------------- cli-32kb */
+
+static void cli_needs_a_host(void **state)
+{
+    (void)state;
+    check_failure(ARGS(CLI_32KB), 2, "cli-32kb: ", WORDS("HOST"), CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-p", "3490"), 2, "cli-32kb: ", WORDS("HOST"), CLI_USAGE);
+}
+
+static void cli_rejects_bad_ports(void **state)
+{
+    (void)state;
+    check_failure(ARGS(CLI_32KB, "-p", "abc", "127.0.0.1"), 2, "cli-32kb: ", WORDS("port", "'abc'"),
+                  CLI_USAGE);
+    /* Port 0 means "any free port" to bind(), never a server's port. */
+    check_failure(ARGS(CLI_32KB, "-p", "0", "127.0.0.1"), 2, "cli-32kb: ", WORDS("port", "'0'"),
+                  CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-p", "65536", "127.0.0.1"), 2,
+                  "cli-32kb: ", WORDS("port", "'65536'"), CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-p", "70000", "127.0.0.1"), 2,
+                  "cli-32kb: ", WORDS("port", "'70000'"), CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-p", "", "127.0.0.1"), 2, "cli-32kb: ", WORDS("port", "''"),
+                  CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-p", "80x", "127.0.0.1"), 2, "cli-32kb: ", WORDS("port", "'80x'"),
+                  CLI_USAGE);
+}
+
+static void cli_rejects_an_extra_argument(void **state)
+{
+    (void)state;
+    check_failure(ARGS(CLI_32KB, "127.0.0.1", "extra"), 2,
+                  "cli-32kb: ", WORDS("unexpected", "'extra'"), CLI_USAGE);
+}
+
+static void cli_rejects_unknown_options(void **state)
+{
+    (void)state;
+    check_failure(ARGS(CLI_32KB, "-x", "127.0.0.1"), 2, CLI_32KB ": ", WORDS("option", "'x'"),
+                  CLI_USAGE);
+}
+
+/* RFC 2606 reserves .invalid: no resolver answers for it. */
+static void cli_reports_an_unresolvable_host(void **state)
+{
+    (void)state;
+    check_failure(ARGS(CLI_32KB, "-p", "3490", "no-such-host.invalid"), 1,
+                  "cli-32kb: ", WORDS("cannot resolve", "'no-such-host.invalid'"), NULL);
+}
+
+/* A port bound here but not listening: connect() is refused at once. */
+static void cli_reports_a_refused_connection(void **state)
+{
+    (void)state;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd != -1);
+    struct sockaddr_in address;
+    memset(&address, 0, sizeof address);
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
+    socklen_t length = sizeof address;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &length), 0);
+    unsigned port = ntohs(address.sin_port);
+    char port_text[16], expected[128];
+    snprintf(port_text, sizeof port_text, "%u", port);
+    snprintf(expected, sizeof expected, "cli-32kb: cannot connect to 127.0.0.1 port %u: %s", port,
+             strerror(ECONNREFUSED));
+    check_failure(ARGS(CLI_32KB, "-p", port_text, "127.0.0.1"), 1, expected, WORDS(expected), NULL);
+    close(fd);
+}
+
+static void cli_help(void **state)
+{
+    (void)state;
+    struct tl_proc run;
+    assert_int_equal(tl_runl(&run, 5, CLI_32KB, "-h", (char *)NULL), 0);
+    assert_string_equal(run.out.data, CLI_USAGE "\n");
+    assert_string_equal(run.err.data, "");
+    tl_proc_free(&run);
+}
+
+static int setup(void **state)
+{
+    static struct tl_proc server;
+    memset(&server, 0, sizeof server);
+    server.out_fd = server.err_fd = -1;
+    *state = &server;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    tl_proc_free(*state);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(serv_rejects_bad_ports),
+        cmocka_unit_test(serv_rejects_bad_connection_counts),
+        cmocka_unit_test(serv_rejects_an_extra_argument),
+        cmocka_unit_test(serv_rejects_unknown_options),
+        cmocka_unit_test_setup_teardown(serv_reports_a_port_in_use, setup, teardown),
+        cmocka_unit_test(serv_help),
+        cmocka_unit_test(cli_needs_a_host),
+        cmocka_unit_test(cli_rejects_bad_ports),
+        cmocka_unit_test(cli_rejects_an_extra_argument),
+        cmocka_unit_test(cli_rejects_unknown_options),
+        cmocka_unit_test(cli_reports_an_unresolvable_host),
+        cmocka_unit_test(cli_reports_a_refused_connection),
+        cmocka_unit_test(cli_help),
+    };
+    return cmocka_run_group_tests_name("bad input", tests, NULL, NULL);
+}

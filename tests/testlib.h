@@ -1,0 +1,353 @@
+/* testlib.h: helpers shared by the workbook's cmocka tests.
+ *
+ * Every test runs from the repository root (make test), so paths such as
+ * build/bin/serv-32kb are relative to it. Every wait is bounded: a child
+ * process that outlives its time limit is killed with its process group.
+ * The network tests only talk to 127.0.0.1. */
+#ifndef TESTLIB_H
+#define TESTLIB_H
+
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define SERV_32KB "build/bin/serv-32kb"
+#define CLI_32KB "build/bin/cli-32kb"
+#define DATASIZE_32KB (32 * 1024 + 1)
+
+/* ------------------------------------------------------------ time */
+
+static inline double tl_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static inline void tl_sleep(double seconds)
+{
+    struct timespec t;
+    t.tv_sec = (time_t)seconds;
+    t.tv_nsec = (long)((seconds - (double)t.tv_sec) * 1e9);
+    while (nanosleep(&t, &t) == -1 && errno == EINTR)
+        ;
+}
+
+/* Milliseconds left until deadline, for poll(); never negative. */
+static inline int tl_ms_left(double deadline)
+{
+    double left = deadline - tl_now();
+    return left <= 0 ? 0 : (int)(left * 1000) + 1;
+}
+
+/* ---------------------------------------------------- growing text */
+
+struct tl_text {
+    char *data; /* always NUL-terminated once anything was appended */
+    size_t length;
+    size_t capacity;
+};
+
+static inline void tl_text_append(struct tl_text *text, const char *data, size_t length)
+{
+    if (text->length + length + 1 > text->capacity) {
+        size_t wanted = text->capacity ? 2 * text->capacity : 4096;
+        while (wanted < text->length + length + 1)
+            wanted *= 2;
+        char *fresh = realloc(text->data, wanted);
+        assert_non_null(fresh);
+        text->data = fresh;
+        text->capacity = wanted;
+    }
+    memcpy(text->data + text->length, data, length);
+    text->length += length;
+    text->data[text->length] = '\0';
+}
+
+static inline const char *tl_text_str(struct tl_text *text)
+{
+    if (text->data == NULL)
+        tl_text_append(text, "", 0);
+    return text->data;
+}
+
+static inline void tl_text_free(struct tl_text *text)
+{
+    free(text->data);
+    memset(text, 0, sizeof *text);
+}
+
+/* ------------------------------------------------------- processes */
+
+/* A child process with its stdout and stderr captured through pipes. */
+struct tl_proc {
+    pid_t pid; /* 0: not running (never started or already reaped) */
+    int out_fd, err_fd;
+    struct tl_text out, err;
+    int status;    /* exit status; 128 + signal if killed by one */
+    int timed_out; /* 1 if we killed it after its time limit */
+};
+
+/* Starts argv[0] (a path) with stdin from /dev/null, in its own process
+ * group so a timeout kills its children too. Returns 0, or -1. */
+static inline int tl_proc_start(struct tl_proc *proc, char *const argv[])
+{
+    memset(proc, 0, sizeof *proc);
+    proc->out_fd = proc->err_fd = -1;
+    int out[2], err[2];
+    if (pipe(out) == -1)
+        return -1;
+    if (pipe(err) == -1) {
+        close(out[0]);
+        close(out[1]);
+        return -1;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == -1) {
+        close(out[0]), close(out[1]), close(err[0]), close(err[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        setpgid(0, 0);
+        int null = open("/dev/null", O_RDONLY);
+        if (null != -1)
+            dup2(null, STDIN_FILENO);
+        dup2(out[1], STDOUT_FILENO);
+        dup2(err[1], STDERR_FILENO);
+        close(out[0]), close(out[1]), close(err[0]), close(err[1]);
+        signal(SIGPIPE, SIG_DFL);
+        execv(argv[0], argv);
+        fprintf(stderr, "testlib: cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    setpgid(pid, pid); /* also here, so the group exists before we return */
+    close(out[1]);
+    close(err[1]);
+    fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
+    fcntl(err[0], F_SETFL, fcntl(err[0], F_GETFL) | O_NONBLOCK);
+    proc->pid = pid;
+    proc->out_fd = out[0];
+    proc->err_fd = err[0];
+    return 0;
+}
+
+/* Reads whatever the child's pipes have, waiting at most until deadline
+ * for something to arrive. Returns 1 while a pipe is still open. */
+static inline int tl_proc_pump(struct tl_proc *proc, double deadline)
+{
+    struct pollfd fds[2] = {{proc->out_fd, POLLIN, 0}, {proc->err_fd, POLLIN, 0}};
+    struct tl_text *texts[2] = {&proc->out, &proc->err};
+    int *fd_of[2] = {&proc->out_fd, &proc->err_fd};
+    if (proc->out_fd == -1 && proc->err_fd == -1)
+        return 0;
+    int ready = poll(fds, 2, tl_ms_left(deadline));
+    if (ready <= 0)
+        return 1;
+    for (int i = 0; i < 2; i++) {
+        if (fds[i].fd == -1 || fds[i].revents == 0)
+            continue;
+        char buffer[8192];
+        ssize_t got = read(fds[i].fd, buffer, sizeof buffer);
+        if (got > 0) {
+            tl_text_append(texts[i], buffer, (size_t)got);
+        } else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+            close(fds[i].fd);
+            *fd_of[i] = -1;
+        }
+    }
+    return proc->out_fd != -1 || proc->err_fd != -1;
+}
+
+/* Kills the child's process group and reaps it; safe to call twice. */
+static inline void tl_proc_kill(struct tl_proc *proc)
+{
+    if (proc->pid > 0) {
+        kill(-proc->pid, SIGKILL);
+        kill(proc->pid, SIGKILL);
+        int status;
+        if (waitpid(proc->pid, &status, 0) == proc->pid)
+            proc->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        proc->pid = 0;
+    }
+    if (proc->out_fd != -1)
+        close(proc->out_fd);
+    if (proc->err_fd != -1)
+        close(proc->err_fd);
+    proc->out_fd = proc->err_fd = -1;
+}
+
+/* Collects the child's output until it exits, at most timeout seconds;
+ * then kills it (timed_out = 1). Returns its exit status (128 + signal
+ * if a signal ended it). */
+static inline int tl_proc_finish(struct tl_proc *proc, double timeout)
+{
+    double deadline = tl_now() + timeout;
+    while (tl_now() < deadline && tl_proc_pump(proc, deadline))
+        ;
+    while (proc->pid > 0 && tl_now() < deadline) {
+        int status;
+        pid_t done = waitpid(proc->pid, &status, WNOHANG);
+        if (done == proc->pid) {
+            proc->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            proc->pid = 0;
+            break;
+        }
+        tl_sleep(0.01);
+    }
+    if (proc->pid > 0) {
+        proc->timed_out = 1;
+        tl_proc_kill(proc);
+    }
+    tl_proc_kill(proc); /* closes the pipes */
+    tl_text_str(&proc->out);
+    tl_text_str(&proc->err);
+    return proc->status;
+}
+
+static inline void tl_proc_free(struct tl_proc *proc)
+{
+    tl_proc_kill(proc);
+    tl_text_free(&proc->out);
+    tl_text_free(&proc->err);
+}
+
+/* Runs a command to completion (at most timeout seconds) and returns its
+ * exit status; proc holds its stdout and stderr (free with tl_proc_free). */
+static inline int tl_run(struct tl_proc *proc, double timeout, char *const argv[])
+{
+    if (tl_proc_start(proc, argv) == -1) {
+        fail_msg("cannot start %s: %s", argv[0], strerror(errno));
+    }
+    return tl_proc_finish(proc, timeout);
+}
+
+/* The same with the arguments listed, NULL last: tl_runl(&p, 5, "a", "b", NULL). */
+static inline int tl_runl(struct tl_proc *proc, double timeout, const char *program, ...)
+{
+    char *argv[64];
+    size_t argc = 0;
+    va_list arguments;
+    va_start(arguments, program);
+    argv[argc++] = (char *)program;
+    const char *argument;
+    while ((argument = va_arg(arguments, const char *)) != NULL && argc < 63)
+        argv[argc++] = (char *)argument;
+    va_end(arguments);
+    argv[argc] = NULL;
+    return tl_run(proc, timeout, argv);
+}
+
+/* Runs a shell command line (sh -c) bounded in time. */
+static inline int tl_sh(struct tl_proc *proc, double timeout, const char *command)
+{
+    return tl_runl(proc, timeout, "/bin/sh", "-c", command, (const char *)NULL);
+}
+
+/* ---------------------------------------------------- serv-32kb */
+
+/* Starts build/bin/serv-32kb -p 0 -n connections and waits (at most 5 s)
+ * for its first line, "server: listening on port N". Returns N, or fails
+ * the test (killing the server). */
+static inline unsigned tl_server_start(struct tl_proc *server, int connections)
+{
+    char count[32];
+    snprintf(count, sizeof count, "%d", connections);
+    char *argv[] = {SERV_32KB, "-p", "0", "-n", count, NULL};
+    if (tl_proc_start(server, argv) == -1)
+        fail_msg("cannot start %s: %s", SERV_32KB, strerror(errno));
+    double deadline = tl_now() + 5;
+    while (strchr(tl_text_str(&server->out), '\n') == NULL && tl_now() < deadline &&
+           tl_proc_pump(server, deadline))
+        ;
+    unsigned port = 0;
+    char newline = 0;
+    if (sscanf(tl_text_str(&server->out), "server: listening on port %u%c", &port, &newline) != 2 ||
+        newline != '\n' || port == 0 || port > 65535) {
+        tl_proc_kill(server);
+        fail_msg("serv-32kb did not say its port within 5 s; stdout: '%s' stderr: '%s'",
+                 tl_text_str(&server->out), tl_text_str(&server->err));
+    }
+    return port;
+}
+
+/* ----------------------------------------------------------- files */
+
+/* Reads a whole file into text; returns 0 or -1 (errno set). */
+static inline int tl_read_file(const char *path, struct tl_text *text)
+{
+    FILE *file = fopen(path, "rb");
+    if (file == NULL)
+        return -1;
+    char buffer[8192];
+    size_t got;
+    while ((got = fread(buffer, 1, sizeof buffer, file)) > 0)
+        tl_text_append(text, buffer, got);
+    int failed = ferror(file);
+    fclose(file);
+    tl_text_str(text);
+    return failed ? -1 : 0;
+}
+
+static inline void tl_write_file(const char *path, const char *content)
+{
+    FILE *file = fopen(path, "w");
+    if (file == NULL)
+        fail_msg("cannot write %s: %s", path, strerror(errno));
+    fputs(content, file);
+    if (fclose(file) != 0)
+        fail_msg("cannot write %s: %s", path, strerror(errno));
+}
+
+/* The number of lines of text (a last line without '\n' counts too). */
+static inline size_t tl_count_lines(const char *text)
+{
+    size_t lines = 0;
+    for (const char *p = text; *p != '\0'; p++)
+        if (*p == '\n' || p[1] == '\0')
+            lines++;
+    return lines;
+}
+
+/* Copies line number index (0-based) of text into line, without '\n';
+ * returns 0, or -1 if text has fewer lines. */
+static inline int tl_line(const char *text, size_t index, char *line, size_t size)
+{
+    const char *p = text;
+    for (size_t i = 0; i < index; i++) {
+        p = strchr(p, '\n');
+        if (p == NULL || p[1] == '\0')
+            return -1;
+        p++;
+    }
+    if (*p == '\0')
+        return -1;
+    size_t length = strcspn(p, "\n");
+    if (length >= size)
+        length = size - 1;
+    memcpy(line, p, length);
+    line[length] = '\0';
+    return 0;
+}
+
+#endif /* TESTLIB_H */
