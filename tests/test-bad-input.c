@@ -83,12 +83,14 @@ static void serv_rejects_an_extra_argument(void **state)
                   "serv-32kb: ", WORDS("unexpected", "'extra'"), SERV_USAGE);
 }
 
-/* getopt() itself names a bad option, with argv[0] as the program. */
+/* A bad option gets the same one-line format as every other error: the
+ * program's name, not getopt()'s argv[0] wording. */
 static void serv_rejects_unknown_options(void **state)
 {
     (void)state;
-    check_failure(ARGS(SERV_32KB, "-x"), 2, SERV_32KB ": ", WORDS("option", "'x'"), SERV_USAGE);
-    check_failure(ARGS(SERV_32KB, "-p"), 2, SERV_32KB ": ", WORDS("requires an argument", "'p'"),
+    check_failure(ARGS(SERV_32KB, "-x"), 2, "serv-32kb: ", WORDS("unknown option", "'-x'"),
+                  SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-p"), 2, "serv-32kb: ", WORDS("needs a value", "'-p'"),
                   SERV_USAGE);
 }
 
@@ -148,13 +150,17 @@ static void cli_rejects_an_extra_argument(void **state)
     (void)state;
     check_failure(ARGS(CLI_32KB, "127.0.0.1", "extra"), 2,
                   "cli-32kb: ", WORDS("unexpected", "'extra'"), CLI_USAGE);
+    /* The first of several extra arguments is the one named. */
+    check_failure(ARGS(CLI_32KB, "127.0.0.1", "first", "second"), 2,
+                  "cli-32kb: ", WORDS("unexpected", "'first'"), CLI_USAGE);
 }
 
 static void cli_rejects_unknown_options(void **state)
 {
     (void)state;
-    check_failure(ARGS(CLI_32KB, "-x", "127.0.0.1"), 2, CLI_32KB ": ", WORDS("option", "'x'"),
-                  CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-x", "127.0.0.1"), 2, "cli-32kb: ",
+                  WORDS("unknown option", "'-x'"), CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-p"), 2, "cli-32kb: ", WORDS("needs a value", "'-p'"), CLI_USAGE);
 }
 
 /* RFC 2606 reserves .invalid: no resolver answers for it. */

@@ -374,27 +374,31 @@ static void a_good_chapter_tangles_with_headers(void **state)
     for (size_t i = 0; i < TANGLED; i++) {
         take_stamp(outdir, tangled_names[i], &stamps[i]);
         const char *text = stamps[i].content.data;
-        const char *note = "Generated from %s by notangle; edit that file, not this one.";
-        char body[1100];
-        snprintf(body, sizeof body, note, chapter);
+        /* The note takes two lines, so it stays within 100 columns. */
+        char header2[1200], line2[1200];
+        snprintf(header2, sizeof header2, "%s edit that file, not this one.%s",
+                 strcmp(tangled_names[i], "hello.c") == 0 ? " *" : "#",
+                 strcmp(tangled_names[i], "hello.c") == 0 ? " */" : "");
+        size_t first = 0;
         if (strcmp(tangled_names[i], "hello.c") == 0) {
-            snprintf(header, sizeof header, "/* %s */", body);
-            assert_int_equal(tl_line(text, 0, line, sizeof line), 0);
+            snprintf(header, sizeof header, "/* Generated from %s by notangle:", chapter);
             assert_int_equal(stamps[i].mode, 0644);
         } else if (strcmp(tangled_names[i], "run.sh") == 0) {
             /* The #! line stays first; the note comes right after it. */
             assert_int_equal(tl_line(text, 0, line, sizeof line), 0);
             assert_string_equal(line, "#!/bin/sh");
-            snprintf(header, sizeof header, "# %s", body);
-            assert_int_equal(tl_line(text, 1, line, sizeof line), 0);
+            snprintf(header, sizeof header, "# Generated from %s by notangle:", chapter);
+            first = 1;
             assert_int_equal(stamps[i].mode, 0755);
         } else {
-            snprintf(header, sizeof header, "# %s", body);
-            assert_int_equal(tl_line(text, 0, line, sizeof line), 0);
+            snprintf(header, sizeof header, "# Generated from %s by notangle:", chapter);
             assert_int_equal(stamps[i].mode, 0644);
             assert_non_null(strstr(text, "\n\techo built\n")); /* make's tab kept */
         }
+        assert_int_equal(tl_line(text, first, line, sizeof line), 0);
+        assert_int_equal(tl_line(text, first + 1, line2, sizeof line2), 0);
         assert_string_equal(line, header);
+        assert_string_equal(line2, header2);
     }
     assert_non_null(strstr(stamps[1].content.data, "#include <stdio.h>\nint main(void)"));
 
@@ -629,13 +633,13 @@ static void weave_typesets_markdown_and_keeps_noweb(void **state)
     assert_null(strstr(t, "\\nwrootchunk{body}"));
     assert_non_null(strstr(t, "\\nwrootchunk{Makefile}"));
 
-    /* "% nw: FILE:LINE" starts each documentation chunk, with the line of
-     * the .nw where it starts: 1 for the first, the "@" line for the one
-     * after <<file.c>>. */
+    /* "% nw: FILE:LINE" starts each documentation chunk, with the .nw line
+     * of its first text (pandoc drops leading blank lines): 1 for the
+     * first, the "Depois do código" line for the one after <<file.c>>. */
     char marker[600];
     snprintf(marker, sizeof marker, "%% nw: %s:1", chapter);
     assert_non_null(strstr(t, marker));
-    size_t at = line_number_of(weave_chapter, "@", line_number_of(weave_chapter, "<<file.c>>=", 0));
+    size_t at = line_number_of(weave_chapter, "Depois do código, **negrito**.", 0);
     snprintf(marker, sizeof marker, "%% nw: %s:%zu\n", chapter, at);
     const char *second = strstr(t, marker);
     if (second == NULL)
@@ -653,12 +657,10 @@ static void weave_typesets_markdown_and_keeps_noweb(void **state)
 /* A [[quote]] in a heading that pandoc writes twice (text and PDF
  * bookmark, \texorpdfstring) cannot be a single noweb quote: weave must
  * stop with a message naming the .nw and write no output. */
-static void a_quote_in_a_heading_is_refused(void **state)
+static void refuse_heading(const char *markdown)
 {
-    (void)state;
     char chapter[512], output[512];
-    write_chapter("heading", "# Capítulo\n\n## Seção `x` com [[quoted_code]]\n\nTexto.\n", chapter,
-                  sizeof chapter);
+    write_chapter("heading", markdown, chapter, sizeof chapter);
     snprintf(output, sizeof output, "%s/heading.tex", scratch);
     struct tl_proc run;
     int status = weave(chapter, output, &run);
@@ -670,6 +672,16 @@ static void a_quote_in_a_heading_is_refused(void **state)
     assert_non_null(strstr(run.err.data, "heading"));
     tl_proc_free(&run);
     assert_int_equal(access(output, F_OK), -1);
+}
+
+/* A quote in a heading would land in the table of contents and the PDF
+ * bookmarks, where noweb's quote macros do not work: refused, whether
+ * pandoc writes the heading once or twice. */
+static void a_quote_in_a_heading_is_refused(void **state)
+{
+    (void)state;
+    refuse_heading("# Capítulo\n\n## Seção `x` com [[quoted_code]]\n\nTexto.\n");
+    refuse_heading("# Capítulo\n\n## Seção com [[quoted_code]]\n\nTexto.\n");
 }
 
 int main(void)

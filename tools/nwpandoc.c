@@ -180,6 +180,13 @@ static void emit_latex_line(const char *line, const struct lines *pipeline,
 {
     const char *rest = line;
     const char *mark;
+    static const char *const headings[] = {"\\chapter",       "\\section",   "\\subsection",
+                                           "\\subsubsection", "\\paragraph", "\\caption"};
+    for (size_t h = 0; h < sizeof headings / sizeof headings[0]; h++)
+        if (starts_with(line, headings[h]) && strstr(line, QUOTE_MARK) != NULL)
+            die("%s:%zu: a [[...]] quote in a heading would reach the table of contents and "
+                "the PDF bookmarks; use `...` there instead",
+                source_name, docs_line);
     while ((mark = strstr(rest, QUOTE_MARK)) != NULL) {
         char *end;
         unsigned long index = strtoul(mark + strlen(QUOTE_MARK), &end, 10);
