@@ -189,4 +189,8 @@ build/stamps/recorded-$(RECORDED): FORCE
 	@mkdir -p $(@D)
 	$(Q)[ -e $@ ] && [ "$$(ls -t build/stamps/recorded-* | head -n 1)" = $@ ] || touch $@
 
+# FORCE must be phony: .SECONDARY above (no prerequisites) would otherwise
+# let make skip a missing FORCE, and the rules using it would never run
+# (a new chapter never reached build/tex/chapters.tex).
+.PHONY: FORCE
 FORCE:
