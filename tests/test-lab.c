@@ -518,7 +518,8 @@ static void recorded_run_builds_the_same_tables(void **state)
         snprintf(built, sizeof built, RESULTS "/%s", files[i]);
         snprintf(recorded, sizeof recorded, "%s/out/%s", outdir, files[i]);
         char *built_header = header_line(built), *recorded_header = header_line(recorded);
-        assert_string_equal(built_header, recorded_header);
+        if (strcmp(files[i], "numbers.tsv") != 0) /* its first line is data */
+            assert_string_equal(built_header, recorded_header);
         char *built_rows = first_column(built), *recorded_rows = first_column(recorded);
         if (strcmp(files[i], "recvs.data") == 0) { /* the same scenarios */
             snprintf(command, sizeof command, "cut -f 1 '%s' | sort -u", built);
