@@ -232,6 +232,38 @@ static void sender_without_timestamps_sends_1460_byte_segments(void **state)
     check_segments("no-timestamps", 1460);
 }
 
+/* One number of recv-summary.data: the column named column of the row of
+ * scenario. */
+static long summary_value(const char *scenario, const char *column)
+{
+    char command[512];
+    snprintf(command, sizeof command,
+             "awk -F '\\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == \"%s\") c = i; next }"
+             " $1 == \"%s\" && c { print $c }' " RESULTS "/recv-summary.data",
+             column, scenario);
+    int status;
+    char *output = run_capture(command, &status);
+    if (status != 0 || output[0] == '\0')
+        fail_msg("no %s for %s in %s/recv-summary.data", column, scenario, RESULTS);
+    long value = strtol(output, NULL, 10);
+    free(output);
+    return value;
+}
+
+/* What the appendix says about its loopback and qemu scenarios. */
+static void book_claims_about_buffers_mtu_and_qemu_hold(void **state)
+{
+    (void)state;
+    /* "tcp_rmem of 8192: the most common read is ... and not 8192" */
+    assert_true(summary_value("loopback-rmem8k", "common") < 8192);
+    /* "16384 bytes: reads of up to N bytes, not of 8192" */
+    assert_int_not_equal(summary_value("loopback-rmem16k", "largest"), 8192);
+    /* "MTU of 8232 on Linux loopback: the 32769 bytes arrive together" */
+    assert_int_equal(summary_value("loopback-mtu8232", "common"), MESSAGE_SIZE);
+    /* "the emulated server's first connection falls behind" */
+    assert_true(summary_value("linux-sparc", "first") < summary_value("linux-sparc", "median"));
+}
+
 /* --------------------------------------------------- byte order (binary) */
 
 /* Runs server and client (paths under build/bin, with their wrappers) on
@@ -552,6 +584,7 @@ int main(void)
         cmocka_unit_test(sparc_and_x86_swap_bytes_without_htonl),
         cmocka_unit_test(htonl_and_ntohl_keep_the_number),
         cmocka_unit_test(book_numbers_show_the_swap),
+        cmocka_unit_test(book_claims_about_buffers_mtu_and_qemu_hold),
         cmocka_unit_test(harness_rejects_bad_input),
         cmocka_unit_test(harness_run_leaves_nothing),
         cmocka_unit_test(harness_killed_by_sigterm_leaves_nothing),
