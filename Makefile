@@ -33,6 +33,10 @@ step = @printf '  %-7s %s\n' '$(1)' '$(2)';
 endif
 
 CHAPTERS := $(sort $(basename $(notdir $(wildcard chapters/*.nw))))
+# Defined before the targets: a prerequisite list is expanded when make
+# reads the rule, so `test: $(TEST_BINARIES)` needs the value by then.
+TEST_SOURCES := $(wildcard tests/*.c)
+TEST_BINARIES := $(TEST_SOURCES:tests/%.c=build/tests/%)
 DEPS_STAMP := build/stamps/deps
 TOOLS := build/tools/nwpandoc
 
@@ -168,8 +172,6 @@ build/workbook.pdf: $(BOOK_SOURCES) $(WOVEN) build/tex/chapters.tex build/tex/re
 
 # ----------------------------------------------------------------- tests
 
-TEST_SOURCES := $(wildcard tests/*.c)
-TEST_BINARIES := $(TEST_SOURCES:tests/%.c=build/tests/%)
 # Unit tests replace system calls with the linker's --wrap.
 UNIT_WRAPS := -Wl,--wrap=recv,--wrap=send
 
