@@ -260,6 +260,10 @@ static void book_claims_about_buffers_mtu_and_qemu_hold(void **state)
     assert_int_not_equal(summary_value("loopback-rmem16k", "largest"), 8192);
     /* "MTU of 8232 on Linux loopback: the 32769 bytes arrive together" */
     assert_int_equal(summary_value("loopback-mtu8232", "common"), MESSAGE_SIZE);
+    /* "MTU of 8232 on the shaped veth, no timestamps: Solaris' 8192-byte
+     * reads, one MSS of 8232 - 20 - 20 bytes, in a few recv()s" */
+    assert_int_equal(summary_value("mtu8232", "common"), 8232 - 20 - 20);
+    assert_true(summary_value("mtu8232", "max") <= 5);
     /* "the emulated server's first connection falls behind" */
     assert_true(summary_value("linux-sparc", "first") < summary_value("linux-sparc", "median"));
 }
