@@ -33,6 +33,10 @@ step = @printf '  %-7s %s\n' '$(1)' '$(2)';
 endif
 
 CHAPTERS := $(sort $(basename $(notdir $(wildcard chapters/*.nw))))
+# Defined before the targets: a prerequisite list is expanded when make
+# reads the rule, so `test: $(TEST_BINARIES)` needs the value by then.
+TEST_SOURCES := $(wildcard tests/*.c)
+TEST_BINARIES := $(TEST_SOURCES:tests/%.c=build/tests/%)
 DEPS_STAMP := build/stamps/deps
 TOOLS := build/tools/nwpandoc
 
@@ -120,14 +124,29 @@ $(foreach p,$(SPARC_PROGRAMS_$(1)),build/bin/sparc64/$(p)): build/bin/sparc64/%:
 	$(Q)tools/compile $$(SPARC_CC) $$(CFLAGS) -static -o $$@ $$<
 
 # An experiment may run any chapter's programs (the lab appendix runs
-# chapter 2's), so it waits for all of them.
+# chapter 2's), so it waits for all of them; it runs again when RECORDED
+# changes, and when a recorded reference run (chapters/recorded/) does.
 build/results/$(1)/.done: $$(ALL_PROGRAMS) \
                           $(foreach s,$(SCRIPTS_$(1)) $(DATA_$(1)),tangle/$(1)/$(s)) \
+                          $(wildcard chapters/recorded/$(1)/*) \
+                          build/stamps/recorded-$(RECORDED) \
                           tools/results-tex tools/tsv2tex
 	$$(call step,RUN,tangle/$(1)/experiment.sh)
 	$(Q)tools/run-experiment $(1)
 endef
 $(foreach c,$(CHAPTERS),$(eval $(call chapter_rules,$(c))))
+
+# SPARC_FROM = CHAPTER:PROGRAM... in a chapter's Makefile: SPARC builds of
+# another chapter's programs (the lab appendix runs chapter 2's under
+# qemu-sparc64). The program is still defined once, in its own chapter;
+# this only compiles that tangled file again for build/bin/sparc64/.
+define sparc_from_rule
+build/bin/sparc64/$(2): tangle/$(1)/$(2).c
+	$$(call step,CC-SPARC,$$@)
+	@mkdir -p $$(@D)
+	$(Q)$$(SPARC_CC) $$(CFLAGS) -static -o $$@ $$<
+endef
+$(foreach c,$(CHAPTERS),$(foreach e,$(SPARC_FROM_$(c)),$(eval $(call sparc_from_rule,$(firstword $(subst :, ,$(e))),$(lastword $(subst :, ,$(e)))))))
 
 # ------------------------------------------------------------------ book
 
@@ -153,12 +172,6 @@ build/workbook.pdf: $(BOOK_SOURCES) $(WOVEN) build/tex/chapters.tex build/tex/re
 
 # ----------------------------------------------------------------- tests
 
-TEST_SOURCES := $(wildcard tests/*.c)
-TEST_BINARIES := $(TEST_SOURCES:tests/%.c=build/tests/%)
-# The `test` rule above is read before TEST_BINARIES has a value, and a
-# rule's prerequisites are expanded when it is read: list them here too, or
-# `make test` runs whatever binaries an earlier build left (or none).
-test: $(TEST_BINARIES)
 # Unit tests replace system calls with the linker's --wrap.
 UNIT_WRAPS := -Wl,--wrap=recv,--wrap=send
 
@@ -167,10 +180,20 @@ build/tests/unit-%: tests/unit-%.c tests/testlib.h $(ALL_PROGRAMS) | $(DEPS_STAM
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(UNIT_WRAPS) -lcmocka
 
-build/tests/test-%: tests/test-%.c tests/testlib.h | $(DEPS_STAMP)
+# $(wildcard): a test that does not include testlib.h builds without it.
+build/tests/test-%: tests/test-%.c $(wildcard tests/testlib.h) | $(DEPS_STAMP)
 	$(call step,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< -lcmocka
 
+# The experiments read RECORDED; this stamp is touched when its value is
+# not the one the last build used, so `make RECORDED=1` runs them again.
+build/stamps/recorded-$(RECORDED): FORCE
+	@mkdir -p $(@D)
+	$(Q)[ -e $@ ] && [ "$$(ls -t build/stamps/recorded-* | head -n 1)" = $@ ] || touch $@
+
+# FORCE must be phony: .SECONDARY above (no prerequisites) would otherwise
+# let make skip a missing FORCE, and the rules using it would never run
+# (a new chapter never reached build/tex/chapters.tex).
 .PHONY: FORCE
 FORCE:

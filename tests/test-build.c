@@ -241,7 +241,11 @@ static void chapters_are_numbered_by_file_and_appendices_lettered(void **state)
     assert_int_equal(tl_runl(&run, 10, "tools/chapter-list", "02-a", "05-b", "90-lab", "91-c",
                              (char *)NULL),
                      0);
-    assert_string_equal(run.out.data, "\\workbookchapter[2]{02-a}\n"
+    assert_string_equal(run.out.data, "\\workbookresults{02-a}\n"
+                                      "\\workbookresults{05-b}\n"
+                                      "\\workbookresults{90-lab}\n"
+                                      "\\workbookresults{91-c}\n"
+                                      "\\workbookchapter[2]{02-a}\n"
                                       "\\workbookchapter[5]{05-b}\n"
                                       "\\appendix\n"
                                       "\\workbookchapter{90-lab}\n"
