@@ -158,8 +158,8 @@ static void cli_rejects_an_extra_argument(void **state)
 static void cli_rejects_unknown_options(void **state)
 {
     (void)state;
-    check_failure(ARGS(CLI_32KB, "-x", "127.0.0.1"), 2, "cli-32kb: ",
-                  WORDS("unknown option", "'-x'"), CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-x", "127.0.0.1"), 2,
+                  "cli-32kb: ", WORDS("unknown option", "'-x'"), CLI_USAGE);
     check_failure(ARGS(CLI_32KB, "-p"), 2, "cli-32kb: ", WORDS("needs a value", "'-p'"), CLI_USAGE);
 }
 
@@ -203,21 +203,6 @@ static void cli_help(void **state)
     tl_proc_free(&run);
 }
 
-static int setup(void **state)
-{
-    static struct tl_proc server;
-    memset(&server, 0, sizeof server);
-    server.out_fd = server.err_fd = -1;
-    *state = &server;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    tl_proc_free(*state);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,7 +210,8 @@ int main(void)
         cmocka_unit_test(serv_rejects_bad_connection_counts),
         cmocka_unit_test(serv_rejects_an_extra_argument),
         cmocka_unit_test(serv_rejects_unknown_options),
-        cmocka_unit_test_setup_teardown(serv_reports_a_port_in_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(serv_reports_a_port_in_use, tl_server_setup,
+                                        tl_server_teardown),
         cmocka_unit_test(serv_help),
         cmocka_unit_test(cli_needs_a_host),
         cmocka_unit_test(cli_rejects_bad_ports),

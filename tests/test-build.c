@@ -8,23 +8,7 @@
 
 #include <sys/stat.h>
 
-static char scratch[] = "/tmp/test-build.XXXXXX";
-
-static int make_scratch(void **state)
-{
-    (void)state;
-    /* Readable by all: one test runs a tool as nobody from here. */
-    return mkdtemp(scratch) == NULL || chmod(scratch, 0755) == -1 ? -1 : 0;
-}
-
-static int remove_scratch(void **state)
-{
-    (void)state;
-    struct tl_proc run;
-    tl_runl(&run, 30, "/bin/rm", "-rf", scratch, (char *)NULL);
-    tl_proc_free(&run);
-    return 0;
-}
+#define scratch tl_scratch
 
 static void path_in_scratch(char *path, size_t size, const char *name)
 {
@@ -43,10 +27,9 @@ static void write_executable(const char *path, const char *content)
 /* A dpkg-query that knows no package: every package is missing. */
 static const char no_package_installed[] = "#!/bin/sh\nexit 1\n";
 /* One that says every package asked about is installed. */
-static const char every_package_installed[] =
-    "#!/bin/sh\n"
-    "shift 2\n" /* -W -f=FORMAT */
-    "for p; do echo \"$p install ok installed\"; done\n";
+static const char every_package_installed[] = "#!/bin/sh\n"
+                                              "shift 2\n" /* -W -f=FORMAT */
+                                              "for p; do echo \"$p install ok installed\"; done\n";
 
 static int run_install_deps(const char *fake_dpkg_query, int as_nobody, struct tl_proc *run)
 {
@@ -238,9 +221,8 @@ static void chapters_are_numbered_by_file_and_appendices_lettered(void **state)
 {
     (void)state;
     struct tl_proc run;
-    assert_int_equal(tl_runl(&run, 10, "tools/chapter-list", "02-a", "05-b", "90-lab", "91-c",
-                             (char *)NULL),
-                     0);
+    assert_int_equal(
+        tl_runl(&run, 10, "tools/chapter-list", "02-a", "05-b", "90-lab", "91-c", (char *)NULL), 0);
     assert_string_equal(run.out.data, "\\workbookresults{02-a}\n"
                                       "\\workbookresults{05-b}\n"
                                       "\\workbookresults{90-lab}\n"
@@ -320,5 +302,5 @@ int main(void)
         cmocka_unit_test(tsv2tex_escapes_latex_and_refuses_ragged_rows),
         cmocka_unit_test(results_tex_refuses_a_bad_numbers_key),
     };
-    return cmocka_run_group_tests_name("build tools", tests, make_scratch, remove_scratch);
+    return cmocka_run_group_tests_name("build tools", tests, tl_scratch_make, tl_scratch_remove);
 }

@@ -14,22 +14,7 @@
 #define RESULTS "build/results/" CHAPTER
 #define WOVEN "build/chapters/" CHAPTER ".tex"
 
-static char scratch[] = "/tmp/test-consistency.XXXXXX";
-
-static int make_scratch(void **state)
-{
-    (void)state;
-    return mkdtemp(scratch) == NULL ? -1 : 0;
-}
-
-static int remove_scratch(void **state)
-{
-    (void)state;
-    struct tl_proc run;
-    tl_runl(&run, 30, "/bin/rm", "-rf", scratch, (char *)NULL);
-    tl_proc_free(&run);
-    return 0;
-}
+#define scratch tl_scratch
 
 static void read_or_fail(const char *path, struct tl_text *text)
 {
@@ -704,5 +689,5 @@ int main(void)
         cmocka_unit_test(weave_typesets_markdown_and_keeps_noweb),
         cmocka_unit_test(a_quote_in_a_heading_is_refused),
     };
-    return cmocka_run_group_tests_name("consistency", tests, make_scratch, remove_scratch);
+    return cmocka_run_group_tests_name("consistency", tests, tl_scratch_make, tl_scratch_remove);
 }

@@ -132,18 +132,7 @@ static int setup(void **state)
 {
     for (size_t i = 0; i < sizeof message; i++)
         message[i] = (char)('a' + i % 26);
-    static struct tl_proc server;
-    memset(&server, 0, sizeof server);
-    server.out_fd = server.err_fd = -1;
-    *state = &server;
-    return 0;
-}
-
-/* Whatever happened, no server is left running. */
-static int teardown(void **state)
-{
-    tl_proc_free(*state);
-    return 0;
+    return tl_server_setup(state);
 }
 
 /* ------------------------------------------------------------ tests */
@@ -296,12 +285,13 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(client_and_server_agree, setup, teardown),
-        cmocka_unit_test_setup_teardown(several_connections_then_exit, setup, teardown),
-        cmocka_unit_test_setup_teardown(pieces_with_pauses_need_several_recvs, setup, teardown),
-        cmocka_unit_test_setup_teardown(early_close_is_reported, setup, teardown),
-        cmocka_unit_test_setup_teardown(immediate_close_is_reported, setup, teardown),
-        cmocka_unit_test_setup_teardown(the_client_sends_the_alphabet, setup, teardown),
+        cmocka_unit_test_setup_teardown(client_and_server_agree, setup, tl_server_teardown),
+        cmocka_unit_test_setup_teardown(several_connections_then_exit, setup, tl_server_teardown),
+        cmocka_unit_test_setup_teardown(pieces_with_pauses_need_several_recvs, setup,
+                                        tl_server_teardown),
+        cmocka_unit_test_setup_teardown(early_close_is_reported, setup, tl_server_teardown),
+        cmocka_unit_test_setup_teardown(immediate_close_is_reported, setup, tl_server_teardown),
+        cmocka_unit_test_setup_teardown(the_client_sends_the_alphabet, setup, tl_server_teardown),
     };
     return cmocka_run_group_tests_name("serv-32kb and cli-32kb on loopback", tests, NULL, NULL);
 }

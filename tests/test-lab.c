@@ -108,10 +108,10 @@ static int can_make_namespaces(void)
 
 /* Each skip says why, on a line of its own with the word "skip", which
  * tests/run shows. */
-#define SKIP_BECAUSE(reason)                                                                 \
-    do {                                                                                     \
-        print_message("skipped: %s\n", reason);                                             \
-        skip();                                                                              \
+#define SKIP_BECAUSE(reason)                                                                       \
+    do {                                                                                           \
+        print_message("skipped: %s\n", reason);                                                    \
+        skip();                                                                                    \
     } while (0)
 
 /* The 32-bit byte swap, by arithmetic: what a big-endian CPU reads from a
@@ -143,7 +143,8 @@ static struct recv_table read_recvs(void)
     size_t capacity = 0;
     char *save = NULL;
     int header = 1;
-    for (char *line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = strtok_r(text, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save)) {
         if (header) {
             assert_string_equal(line, "scenario\trun\trecv\tbytes\trequested");
             header = 0;
@@ -301,12 +302,12 @@ static void sparc_and_x86_swap_bytes_without_htonl(void **state)
         SKIP_BECAUSE("qemu-sparc64 or the SPARC programs are missing");
     long long swapped = byte_swapped(SEED_NUMBER);
     assert_int_equal(swapped, 959447040); /* the seed's Listings 9 and 10 */
-    assert_int_equal(int_roundtrip("./serv-int-host-order",
-                                   "qemu-sparc64 ./sparc64/cli-int-host-order"),
-                     swapped);
-    assert_int_equal(int_roundtrip("qemu-sparc64 ./sparc64/serv-int-host-order",
-                                   "./cli-int-host-order"),
-                     swapped);
+    assert_int_equal(
+        int_roundtrip("./serv-int-host-order", "qemu-sparc64 ./sparc64/cli-int-host-order"),
+        swapped);
+    assert_int_equal(
+        int_roundtrip("qemu-sparc64 ./sparc64/serv-int-host-order", "./cli-int-host-order"),
+        swapped);
     /* The same CPU on both ends: the mistake does not show. */
     assert_int_equal(int_roundtrip("./serv-int-host-order", "./cli-int-host-order"), SEED_NUMBER);
 }
@@ -316,12 +317,12 @@ static void htonl_and_ntohl_keep_the_number(void **state)
     (void)state;
     if (!have_qemu())
         SKIP_BECAUSE("qemu-sparc64 or the SPARC programs are missing");
-    assert_int_equal(int_roundtrip("./serv-int-net-order",
-                                   "qemu-sparc64 ./sparc64/cli-int-net-order"),
-                     SEED_NUMBER);
-    assert_int_equal(int_roundtrip("qemu-sparc64 ./sparc64/serv-int-net-order",
-                                   "./cli-int-net-order"),
-                     SEED_NUMBER);
+    assert_int_equal(
+        int_roundtrip("./serv-int-net-order", "qemu-sparc64 ./sparc64/cli-int-net-order"),
+        SEED_NUMBER);
+    assert_int_equal(
+        int_roundtrip("qemu-sparc64 ./sparc64/serv-int-net-order", "./cli-int-net-order"),
+        SEED_NUMBER);
 }
 
 /* The book's own numbers say the same as the programs do now. */

@@ -350,4 +350,43 @@ static inline int tl_line(const char *text, size_t index, char *line, size_t siz
     return 0;
 }
 
+/* ------------------------------------------- cmocka group fixtures */
+
+/* A scratch directory for a test group, made by tl_scratch_make (cmocka
+ * group setup) and removed by tl_scratch_remove (group teardown). Readable
+ * by all: a test may run a tool there as another user. */
+static char tl_scratch[] = "/tmp/workbook-test.XXXXXX";
+
+static inline int tl_scratch_make(void **state)
+{
+    (void)state;
+    return mkdtemp(tl_scratch) == NULL || chmod(tl_scratch, 0755) == -1 ? -1 : 0;
+}
+
+static inline int tl_scratch_remove(void **state)
+{
+    (void)state;
+    struct tl_proc run;
+    tl_runl(&run, 30, "/bin/rm", "-rf", tl_scratch, (char *)NULL);
+    tl_proc_free(&run);
+    return 0;
+}
+
+/* Per-test fixtures that hand each test a not-yet-started server process
+ * in *state and make sure none is left running afterwards. */
+static inline int tl_server_setup(void **state)
+{
+    static struct tl_proc server;
+    memset(&server, 0, sizeof server);
+    server.out_fd = server.err_fd = -1;
+    *state = &server;
+    return 0;
+}
+
+static inline int tl_server_teardown(void **state)
+{
+    tl_proc_free(*state);
+    return 0;
+}
+
 #endif /* TESTLIB_H */
