@@ -141,10 +141,9 @@ $(foreach c,$(CHAPTERS),$(eval $(call chapter_rules,$(c))))
 # qemu-sparc64). The program is still defined once, in its own chapter;
 # this only compiles that tangled file again for build/bin/sparc64/.
 define sparc_from_rule
-build/bin/sparc64/$(2): tangle/$(1)/$(2).c
+build/bin/sparc64/$(2): build/nwline/$(1)/$(2).c tools/compile
 	$$(call step,CC-SPARC,$$@)
-	@mkdir -p $$(@D)
-	$(Q)$$(SPARC_CC) $$(CFLAGS) -static -o $$@ $$<
+	$(Q)tools/compile $$(SPARC_CC) $$(CFLAGS) -static -o $$@ $$<
 endef
 $(foreach c,$(CHAPTERS),$(foreach e,$(SPARC_FROM_$(c)),$(eval $(call sparc_from_rule,$(firstword $(subst :, ,$(e))),$(lastword $(subst :, ,$(e)))))))
 
