@@ -220,6 +220,35 @@ static void a_compiler_error_names_the_nw_line_and_chunk(void **state)
     assert_int_equal(access(binary, F_OK), -1);
 }
 
+/* ---------------------------------------------------------- tangle */
+
+static void a_removed_root_leaves_no_stale_file(void **state)
+{
+    (void)state;
+    char chapter[600], outdir[600], path[700];
+    path_in_scratch(chapter, sizeof chapter, "shrinking.nw");
+    path_in_scratch(outdir, sizeof outdir, "shrinking-tangle");
+    tl_write_file(chapter, "<<a.c>>=\nint a;\n@\n<<b.c>>=\nint b;\n@\n"
+                           "<<Makefile>>=\nPROGRAMS = a b\n@\n");
+    struct tl_proc run;
+    assert_int_equal(tl_runl(&run, 30, "tools/tangle", chapter, outdir, (char *)NULL), 0);
+    tl_proc_free(&run);
+    snprintf(path, sizeof path, "%s/b.c", outdir);
+    assert_int_equal(access(path, F_OK), 0);
+    snprintf(path, sizeof path, "%s/a", outdir); /* what a student built there */
+    tl_write_file(path, "a program\n");
+
+    tl_write_file(chapter, "<<a.c>>=\nint a;\n@\n<<Makefile>>=\nPROGRAMS = a\n@\n");
+    assert_int_equal(tl_runl(&run, 30, "tools/tangle", chapter, outdir, (char *)NULL), 0);
+    tl_proc_free(&run);
+    snprintf(path, sizeof path, "%s/b.c", outdir);
+    assert_int_equal(access(path, F_OK), -1);
+    snprintf(path, sizeof path, "%s/a.c", outdir);
+    assert_int_equal(access(path, F_OK), 0);
+    snprintf(path, sizeof path, "%s/a", outdir);
+    assert_int_equal(access(path, F_OK), 0);
+}
+
 /* ----------------------------------------------------- chapter-list */
 
 static void chapters_are_numbered_by_file_and_appendices_lettered(void **state)
@@ -303,6 +332,7 @@ int main(void)
         cmocka_unit_test(a_latex_error_keeps_the_old_pdf_and_names_the_nw_line),
         cmocka_unit_test(a_good_document_replaces_the_pdf_whole),
         cmocka_unit_test(a_compiler_error_names_the_nw_line_and_chunk),
+        cmocka_unit_test(a_removed_root_leaves_no_stale_file),
         cmocka_unit_test(chapters_are_numbered_by_file_and_appendices_lettered),
         cmocka_unit_test(tsv2tex_escapes_latex_and_refuses_ragged_rows),
         cmocka_unit_test(results_tex_refuses_a_bad_numbers_key),
