@@ -14,7 +14,6 @@ SHELL := /bin/bash
 .SECONDARY:
 
 CC = cc
-CLANG = clang
 CFLAGS = -std=c11 -Wall -Wextra -Wpedantic -Werror -O2 -g
 SPARC_CC = sparc64-linux-gnu-gcc
 # Set RECORDED=1 to show the recorded reference runs instead of running
