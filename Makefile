@@ -10,8 +10,6 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 .SUFFIXES:
-# Nothing built is intermediate: keep the tools and stamps between runs.
-.SECONDARY:
 
 CC = cc
 CFLAGS = -std=c11 -Wall -Wextra -Wpedantic -Werror -O2 -g
@@ -88,7 +86,9 @@ $(DEPS_STAMP): tools/install-deps
 	$(Q)tools/install-deps
 	@mkdir -p $(@D) && touch $@
 
-build/tools/%: tools/%.c | $(DEPS_STAMP)
+# A static pattern rule: its targets are explicit, so make never takes
+# them for intermediate files and deletes them after use.
+$(TOOLS): build/tools/%: tools/%.c | $(DEPS_STAMP)
 	$(call step,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $<
@@ -118,10 +118,6 @@ $(foreach p,$(PROGRAMS_$(1)),build/bin/$(p)): build/bin/%: build/nwline/$(1)/%.c
 	$$(call step,CC,$$@)
 	$(Q)tools/compile $$(CC) $$(CFLAGS) -o $$@ $$<
 
-$(foreach p,$(SPARC_PROGRAMS_$(1)),build/bin/sparc64/$(p)): build/bin/sparc64/%: build/nwline/$(1)/%.c tools/compile
-	$$(call step,CC-SPARC,$$@)
-	$(Q)tools/compile $$(SPARC_CC) $$(CFLAGS) -static -o $$@ $$<
-
 # An experiment may run any chapter's programs (the lab appendix runs
 # chapter 2's), so it waits for all of them; it runs again when RECORDED
 # changes, and when a recorded reference run (chapters/recorded/) does.
@@ -135,16 +131,17 @@ build/results/$(1)/.done: $$(ALL_PROGRAMS) \
 endef
 $(foreach c,$(CHAPTERS),$(eval $(call chapter_rules,$(c))))
 
-# SPARC_FROM = CHAPTER:PROGRAM... in a chapter's Makefile: SPARC builds of
-# another chapter's programs (the lab appendix runs chapter 2's under
-# qemu-sparc64). The program is still defined once, in its own chapter;
-# this only compiles that tangled file again for build/bin/sparc64/.
-define sparc_from_rule
+# SPARC builds (static, for qemu-sparc64) of program $(2) of chapter $(1):
+# a chapter's own SPARC_PROGRAMS, and its SPARC_FROM = CHAPTER:PROGRAM...,
+# another chapter's programs (the lab appendix runs chapter 2's). A
+# program is still defined once, in its own chapter.
+define sparc_rule
 build/bin/sparc64/$(2): build/nwline/$(1)/$(2).c tools/compile
 	$$(call step,CC-SPARC,$$@)
 	$(Q)tools/compile $$(SPARC_CC) $$(CFLAGS) -static -o $$@ $$<
 endef
-$(foreach c,$(CHAPTERS),$(foreach e,$(SPARC_FROM_$(c)),$(eval $(call sparc_from_rule,$(firstword $(subst :, ,$(e))),$(lastword $(subst :, ,$(e)))))))
+$(foreach c,$(CHAPTERS),$(foreach p,$(SPARC_PROGRAMS_$(c)),$(eval $(call sparc_rule,$(c),$(p)))))
+$(foreach c,$(CHAPTERS),$(foreach e,$(SPARC_FROM_$(c)),$(eval $(call sparc_rule,$(firstword $(subst :, ,$(e))),$(lastword $(subst :, ,$(e)))))))
 
 # ------------------------------------------------------------------ book
 
@@ -190,8 +187,6 @@ build/stamps/recorded-$(RECORDED): FORCE
 	@mkdir -p $(@D)
 	$(Q)[ -e $@ ] && [ "$$(ls -t build/stamps/recorded-* | head -n 1)" = $@ ] || touch $@
 
-# FORCE must be phony: .SECONDARY above (no prerequisites) would otherwise
-# let make skip a missing FORCE, and the rules using it would never run
-# (a new chapter never reached build/tex/chapters.tex).
+# FORCE is phony, so the rules that use it always run.
 .PHONY: FORCE
 FORCE:
