@@ -175,16 +175,8 @@ static void cli_reports_an_unresolvable_host(void **state)
 static void cli_reports_a_refused_connection(void **state)
 {
     (void)state;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd != -1);
-    struct sockaddr_in address;
-    memset(&address, 0, sizeof address);
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
-    socklen_t length = sizeof address;
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &length), 0);
-    unsigned port = ntohs(address.sin_port);
+    unsigned port;
+    int fd = tl_loopback_socket(&port);
     char port_text[16], expected[128];
     snprintf(port_text, sizeof port_text, "%u", port);
     snprintf(expected, sizeof expected, "cli-32kb: cannot connect to 127.0.0.1 port %u: %s", port,

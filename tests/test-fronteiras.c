@@ -234,18 +234,11 @@ static void immediate_close_is_reported(void **state)
 static void the_client_sends_the_alphabet(void **state)
 {
     (void)state;
-    int listener = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(listener != -1);
-    struct sockaddr_in address;
-    memset(&address, 0, sizeof address);
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(listener, (struct sockaddr *)&address, sizeof address), 0);
+    unsigned port;
+    int listener = tl_loopback_socket(&port);
     assert_int_equal(listen(listener, 1), 0);
-    socklen_t length = sizeof address;
-    assert_int_equal(getsockname(listener, (struct sockaddr *)&address, &length), 0);
     char port_text[16];
-    snprintf(port_text, sizeof port_text, "%u", (unsigned)ntohs(address.sin_port));
+    snprintf(port_text, sizeof port_text, "%u", port);
 
     struct tl_proc client;
     char *argv[] = {CLI_32KB, "-p", port_text, "127.0.0.1", NULL};

@@ -11,8 +11,10 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -289,6 +292,25 @@ static inline unsigned tl_server_start(struct tl_proc *server, int connections)
                  tl_text_str(&server->out), tl_text_str(&server->err));
     }
     return port;
+}
+
+/* A TCP socket bound to 127.0.0.1 on a port the kernel picks, not yet
+ * listening; stores that port in *port. Fails the test if it cannot. */
+static inline int tl_loopback_socket(unsigned *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd == -1)
+        fail_msg("socket: %s", strerror(errno));
+    struct sockaddr_in address;
+    memset(&address, 0, sizeof address);
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (bind(fd, (struct sockaddr *)&address, sizeof address) == -1 ||
+        getsockname(fd, (struct sockaddr *)&address, &length) == -1)
+        fail_msg("bind to 127.0.0.1: %s", strerror(errno));
+    *port = ntohs(address.sin_port);
+    return fd;
 }
 
 /* ----------------------------------------------------------- files */
