@@ -30,6 +30,7 @@ step = @printf '  %-7s %s\n' '$(1)' '$(2)';
 endif
 
 CHAPTERS := $(sort $(basename $(notdir $(wildcard chapters/*.nw))))
+CHAPTER_FILES := $(CHAPTERS:%=chapters/%.nw)
 # Defined before the targets: a prerequisite list is expanded when make
 # reads the rule, so `test: $(TEST_BINARIES)` needs the value by then.
 TEST_SOURCES := $(wildcard tests/*.c)
@@ -52,6 +53,7 @@ endif
 all: pdf ## Install what is missing, tangle, build, run the experiments, write build/workbook.pdf
 
 tangle: $(CHAPTERS:%=build/stamps/%.tangled) ## Write tangle/NN-slug/ (programs, scripts, a Makefile per chapter)
+	@:
 
 programs: $(ALL_PROGRAMS) ## Build every program into build/bin/
 
@@ -95,10 +97,18 @@ $(TOOLS): build/tools/%: tools/%.c | $(DEPS_STAMP)
 
 # ---------------------------------------------------------- per chapter
 
-build/stamps/%.tangled: chapters/%.nw tools/tangle | $(DEPS_STAMP)
-	$(call step,TANGLE,$<)
-	$(Q)tools/tangle $< tangle/$* build/nwline/$*
-	@mkdir -p $(@D) && touch $@
+# A chapter's programs may use chunks of any chapter, so every chapter is
+# tangled again when any .nw changes; cpif keeps the mtime of each file
+# whose text did not change, so only the programs that did are compiled.
+# FORCE: tools/tangle-stale also looks for tangled files deleted or edited
+# by hand, which `make tangle` writes again.
+TANGLE_TOOLS := tools/tangle tools/nwcheck tools/nwlocal
+build/stamps/%.tangled: FORCE | $(DEPS_STAMP)
+	$(Q)if tools/tangle-stale $@ tangle/$* $(CHAPTER_FILES) $(TANGLE_TOOLS); then \
+	    $(if $(Q),printf '  %-7s %s\n' TANGLE chapters/$*.nw;) \
+	    tools/tangle $(addprefix -w ,$(filter-out chapters/$*.nw,$(CHAPTER_FILES))) \
+	        chapters/$*.nw tangle/$* build/nwline/$* && \
+	    mkdir -p $(@D) && touch $@; fi
 
 build/mk/%.mk: build/stamps/%.tangled tools/chapter-mk
 	@mkdir -p $(@D)
