@@ -114,9 +114,14 @@ build/mk/%.mk: build/stamps/%.tangled tools/chapter-mk
 	@mkdir -p $(@D)
 	$(Q)tools/chapter-mk $* > $@.tmp && mv $@.tmp $@
 
-build/chapters/%.tex: chapters/%.nw tools/weave tools/cdefs $(TOOLS) | $(DEPS_STAMP)
-	$(call step,WEAVE,$<)
-	$(Q)tools/weave $< $@ build/tools/nwpandoc
+# The whole book is woven at once (cross-references span chapters) into
+# build/chapters/NN-slug.tex and the index data build/chapters/index.tex.
+# It reads the tangled programs: Ctags finds the C definitions there.
+WEAVE_TOOLS := tools/weave tools/nwapart tools/cdefs tools/cuses tools/selfuses $(TOOLS)
+build/stamps/woven: $(CHAPTER_FILES) $(WEAVE_TOOLS) $(CHAPTERS:%=build/stamps/%.tangled) | $(DEPS_STAMP)
+	$(call step,WEAVE,chapters/*.nw)
+	$(Q)tools/weave build/chapters build/tools/nwpandoc build/nwline $(CHAPTER_FILES)
+	@mkdir -p $(@D) && touch $@
 
 # One rule set per chapter, from the variables build/mk/NN-slug.mk defines.
 define chapter_rules
@@ -156,7 +161,7 @@ $(foreach c,$(CHAPTERS),$(foreach e,$(SPARC_FROM_$(c)),$(eval $(call sparc_rule,
 # ------------------------------------------------------------------ book
 
 BOOK_SOURCES := $(wildcard book/*.tex book/*.sty figures/*.tex)
-WOVEN := $(CHAPTERS:%=build/chapters/%.tex)
+WOVEN := build/stamps/woven
 
 # The list of chapters for the master document; rewritten only when it
 # changes, so adding a chapter re-typesets and nothing else does.

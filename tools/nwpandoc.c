@@ -246,8 +246,10 @@ int main(int argc, char **argv)
     int in_docs = 0, in_quote = 0;
     for (size_t i = 0; i < pipeline.count; i++) {
         const char *token = pipeline.item[i];
-        if (starts_with(token, "@file "))
+        if (starts_with(token, "@file ")) {
             source_name = token + 6;
+            source_line = 1;
+        }
         if (strcmp(token, "@nl") == 0)
             source_line++;
         if (starts_with(token, "@begin docs ")) {
