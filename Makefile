@@ -162,6 +162,7 @@ $(foreach c,$(CHAPTERS),$(foreach e,$(SPARC_FROM_$(c)),$(eval $(call sparc_rule,
 
 BOOK_SOURCES := $(wildcard book/*.tex book/*.sty figures/*.tex)
 WOVEN := build/stamps/woven
+SEED_LISTINGS := $(wildcard chapters/seed/listing-*.txt)
 
 # The list of chapters for the master document; rewritten only when it
 # changes, so adding a chapter re-typesets and nothing else does.
@@ -175,7 +176,13 @@ build/tex/revision.tex: FORCE
 	$(Q)echo "\def\workbookrevision{$$(git describe --always --dirty 2>/dev/null || echo 'fora do git')}" > $@.tmp && \
 	    if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
 
+# The seed report's listing captions (chapters/seed/), for \seedlisting.
+build/tex/seed-listings.tex: chapters/seed/listings.tsv tools/seed-captions
+	@mkdir -p $(@D)
+	$(Q)tools/seed-captions $< > $@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
+
 build/workbook.pdf: $(BOOK_SOURCES) $(WOVEN) build/tex/chapters.tex build/tex/revision.tex \
+                    build/tex/seed-listings.tex $(SEED_LISTINGS) \
                     $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) tools/latex
 	$(call step,LATEX,$@)
 	$(Q)tools/latex book/workbook.tex $@
