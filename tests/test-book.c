@@ -1,0 +1,573 @@
+/* test-book: the chapters make one book.
+ *   (a) no code is written twice: no two code chunks anywhere in the book
+ *       share six or more lines;
+ *   (b) a chunk defined in one chapter is used by name in another: the
+ *       tangled program is whole, the woven chapters point at each other;
+ *       tangle refuses a chunk defined in two chapters, a chunk not
+ *       closed, and a use with no definition, naming the .nw and line;
+ *   (c) the cross-references are true: a word in a string, a comment or
+ *       a shell script is no use, nor is an identifier of another program;
+ *   (d) the book's PDF prints each index once, numbers its tables without
+ *       gaps, and its LaTeX log has no undefined reference, no duplicate
+ *       or empty destination and no overfull line in the chapters.
+ * Fixtures are written at test time into a temporary directory. */
+#include "testlib.h"
+
+#include <glob.h>
+
+#define scratch tl_scratch
+#define WINDOW 6 /* lines two chunks may not share */
+
+static void read_or_fail(const char *path, struct tl_text *text)
+{
+    memset(text, 0, sizeof *text);
+    if (tl_read_file(path, text) != 0)
+        fail_msg("cannot read %s: %s (has `make` run?)", path, strerror(errno));
+}
+
+/* ------------------------------------------- (a) no code written twice */
+
+struct code_line {
+    const char *file;
+    size_t line;   /* in the .nw */
+    char *text;    /* without leading and trailing blanks */
+    size_t chunk;  /* which chunk of the book */
+};
+
+static struct code_line *code;
+static size_t code_count, code_capacity;
+
+static void add_code_line(const char *file, size_t line, const char *text, size_t chunk)
+{
+    while (*text == ' ' || *text == '\t')
+        text++;
+    size_t length = strlen(text);
+    while (length > 0 && (text[length - 1] == ' ' || text[length - 1] == '\t'))
+        length--;
+    if (length == 0)
+        return; /* blank lines do not count */
+    if (code_count == code_capacity) {
+        code_capacity = code_capacity ? 2 * code_capacity : 4096;
+        code = realloc(code, code_capacity * sizeof *code);
+        assert_non_null(code);
+    }
+    code[code_count].file = file;
+    code[code_count].line = line;
+    code[code_count].text = strndup(text, length);
+    code[code_count].chunk = chunk;
+    code_count++;
+}
+
+/* Reads the code chunks of one .nw: a chunk runs from "<<name>>=" to a
+ * line "@" or "@ ..." (or the next chunk). */
+static void read_code(const char *file, size_t *chunk)
+{
+    struct tl_text text;
+    read_or_fail(file, &text);
+    char line[2048];
+    int in_code = 0;
+    for (size_t i = 0; tl_line(text.data, i, line, sizeof line) == 0; i++) {
+        size_t length = strlen(line);
+        if (length >= 5 && strncmp(line, "<<", 2) == 0 && strstr(line, ">>=") != NULL &&
+            strstr(line, ">>=")[3] == '\0') {
+            in_code = 1;
+            (*chunk)++;
+        } else if (line[0] == '@' && (line[1] == '\0' || line[1] == ' ' || line[1] == '\t')) {
+            in_code = 0;
+        } else if (in_code) {
+            add_code_line(file, i + 1, line, *chunk);
+        }
+    }
+    tl_text_free(&text);
+}
+
+static int same_window(size_t a, size_t b)
+{
+    for (size_t k = 0; k < WINDOW; k++)
+        if (code[a + k].chunk != code[a].chunk || code[b + k].chunk != code[b].chunk ||
+            strcmp(code[a + k].text, code[b + k].text) != 0)
+            return 0;
+    return 1;
+}
+
+static void no_two_chunks_share_six_lines(void **state)
+{
+    (void)state;
+    glob_t chapters;
+    assert_int_equal(glob("chapters/*.nw", 0, NULL, &chapters), 0);
+    size_t chunk = 0;
+    for (size_t i = 0; i < chapters.gl_pathc; i++)
+        read_code(chapters.gl_pathv[i], &chunk);
+    assert_true(code_count > 100);
+    int repeats = 0;
+    for (size_t a = 0; a + WINDOW <= code_count; a++)
+        for (size_t b = a + 1; b + WINDOW <= code_count; b++)
+            if (code[b].chunk != code[a].chunk && same_window(a, b)) {
+                print_error("%s:%zu and %s:%zu: the same %d lines of code, starting with '%s'\n",
+                            code[a].file, code[a].line, code[b].file, code[b].line, WINDOW,
+                            code[a].text);
+                repeats++;
+                a += WINDOW - 1; /* one report per repeated block */
+                break;
+            }
+    globfree(&chapters);
+    if (repeats > 0)
+        fail_msg("%d block(s) of code written twice: define a chunk once and use it by name",
+                 repeats);
+}
+
+/* ------------------------------------- (b) chunks across the chapters */
+
+static const char first_chapter[] = "# Primeiro\n"
+                                    "\n"
+                                    "<<say hello>>=\n"
+                                    "static void say_hello(void) { puts(\"hello\"); }\n"
+                                    "@\n"
+                                    "\n"
+                                    "<<one.c>>=\n"
+                                    "#include <stdio.h>\n"
+                                    "<<say hello>>\n"
+                                    "int main(void) { say_hello(); return 0; }\n"
+                                    "@\n"
+                                    "\n"
+                                    "<<Makefile>>=\n"
+                                    "PROGRAMS = one\n"
+                                    "@\n";
+
+static const char second_chapter[] = "# Segundo\n"
+                                     "\n"
+                                     "O [[say_hello]] do primeiro capítulo.\n"
+                                     "\n"
+                                     "<<two.c>>=\n"
+                                     "#include <stdio.h>\n"
+                                     "<<say hello>>\n"
+                                     "int main(void) { say_hello(); say_hello(); return 0; }\n"
+                                     "@\n"
+                                     "\n"
+                                     "<<Makefile>>=\n"
+                                     "PROGRAMS = two\n"
+                                     "@\n";
+
+/* Writes text as the fixture scratch/DIR/NAME.nw; path gets its path. */
+static void write_fixture(const char *dir, const char *name, const char *text, char *path,
+                          size_t size)
+{
+    char folder[600];
+    snprintf(folder, sizeof folder, "%s/%s", scratch, dir);
+    mkdir(folder, 0755);
+    snprintf(path, size, "%s/%s.nw", folder, name);
+    tl_write_file(path, text);
+}
+
+static void a_chunk_of_one_chapter_is_used_in_another(void **state)
+{
+    (void)state;
+    char one[700], two[700], outdir[700], linedir[700], woven[700];
+    write_fixture("across", "01-one", first_chapter, one, sizeof one);
+    write_fixture("across", "02-two", second_chapter, two, sizeof two);
+    snprintf(outdir, sizeof outdir, "%s/across/tangle-02", scratch);
+    snprintf(linedir, sizeof linedir, "%s/across/nwline/02", scratch);
+    struct tl_proc run;
+    int status = tl_runl(&run, 30, "tools/tangle", "-w", one, two, outdir, linedir, (char *)NULL);
+    assert_string_equal(tl_text_str(&run.err), "");
+    assert_int_equal(status, 0);
+    tl_proc_free(&run);
+
+    /* The second chapter's program is whole: it compiles alone and has
+     * the first chapter's function; its Makefile is its own. */
+    char program[800], makefile[800], binary[800];
+    snprintf(program, sizeof program, "%s/two.c", outdir);
+    snprintf(makefile, sizeof makefile, "%s/Makefile", outdir);
+    snprintf(binary, sizeof binary, "%s/two", outdir);
+    struct tl_text text;
+    read_or_fail(program, &text);
+    assert_non_null(strstr(text.data, "static void say_hello(void)"));
+    tl_text_free(&text);
+    read_or_fail(makefile, &text);
+    assert_non_null(strstr(text.data, "PROGRAMS = two"));
+    assert_null(strstr(text.data, "PROGRAMS = one"));
+    tl_text_free(&text);
+    char command[2000];
+    snprintf(command, sizeof command, "cc -o '%s' '%s'", binary, program);
+    assert_int_equal(tl_sh(&run, 60, command), 0);
+    tl_proc_free(&run);
+    assert_int_equal(tl_runl(&run, 10, binary, (char *)NULL), 0);
+    assert_string_equal(tl_text_str(&run.out), "hello\nhello\n");
+    tl_proc_free(&run);
+
+    /* Woven together: the second chapter's use names the definition in
+     * the first (its label), and the definition lists both uses. */
+    snprintf(woven, sizeof woven, "%s/across/woven", scratch);
+    char linedirs[700];
+    snprintf(linedirs, sizeof linedirs, "%s/across/nwline", scratch);
+    status = tl_runl(&run, 60, "tools/weave", woven, "build/tools/nwpandoc", linedirs, one, two,
+                     (char *)NULL);
+    assert_string_equal(tl_text_str(&run.err), "");
+    assert_int_equal(status, 0);
+    tl_proc_free(&run);
+    char path[800];
+    snprintf(path, sizeof path, "%s/01-one.tex", woven);
+    struct tl_text tex_one, tex_two;
+    read_or_fail(path, &tex_one);
+    snprintf(path, sizeof path, "%s/02-two.tex", woven);
+    read_or_fail(path, &tex_two);
+    /* The label of <<say hello>>: \sublabel{LABEL}...\moddef{say hello~ */
+    const char *definition = strstr(tex_one.data, "\\moddef{say hello~");
+    assert_non_null(definition);
+    const char *sublabel = definition;
+    while (sublabel > tex_one.data && strncmp(sublabel, "\\sublabel{", 10) != 0)
+        sublabel--;
+    char label[128];
+    assert_int_equal(sscanf(sublabel, "\\sublabel{%127[^}]}", label), 1);
+    char use[256];
+    snprintf(use, sizeof use, "\\LA{}say hello~{\\nwtagstyle{}\\subpageref{%s}}\\RA{}", label);
+    if (strstr(tex_two.data, use) == NULL)
+        fail_msg("chapter two's use of <<say hello>> does not point at %s:\n%s", label,
+                 tex_two.data);
+    /* "Used in" of the definition: two chunks, one in each chapter. */
+    const char *used = strstr(definition, "\\nwused{");
+    assert_non_null(used);
+    int uses = 0;
+    for (const char *u = used; (u = strstr(u, "\\\\{")) != NULL && u < strstr(used, "}}") + 2;
+         u++)
+        uses++;
+    assert_int_equal(uses, 2);
+    /* Each chapter's <<Makefile>> is a chunk of its own, not one chunk
+     * continued from chapter to chapter. */
+    assert_null(strstr(tex_two.data, "\\plusendmoddef"));
+    assert_null(strstr(tex_one.data, "\\nwalsodefined"));
+    /* The index of the whole book is one. */
+    snprintf(path, sizeof path, "%s/index.tex", woven);
+    read_or_fail(path, &text);
+    assert_non_null(strstr(text.data, "\\nwixlogsorted{i}{{\\nwixident{say{\\_}hello}}"));
+    assert_null(strstr(tex_one.data, "\\nwixlogsorted"));
+    tl_text_free(&text);
+    tl_text_free(&tex_one);
+    tl_text_free(&tex_two);
+}
+
+/* tangle refuses BAD (with the good first chapter beside it): exit 1,
+ * one line naming WHERE ("file:line") and the chunk, no output. */
+static void check_book_refused(const char *name, const char *bad, size_t line,
+                               const char *chunk)
+{
+    char one[700], two[700], outdir[700];
+    write_fixture(name, "01-one", first_chapter, one, sizeof one);
+    write_fixture(name, "02-two", bad, two, sizeof two);
+    snprintf(outdir, sizeof outdir, "%s/%s/out", scratch, name);
+    struct tl_proc run;
+    int status = tl_runl(&run, 30, "tools/tangle", "-w", one, two, outdir, (char *)NULL);
+    const char *err = tl_text_str(&run.err);
+    print_message("  %s: exit %d: %s", name, status, err);
+    assert_int_equal(status, 1);
+    assert_int_equal(tl_count_lines(err), 1);
+    char where[800];
+    snprintf(where, sizeof where, "%s:%zu: ", two, line);
+    if (strncmp(err, where, strlen(where)) != 0)
+        fail_msg("the message does not start with '%s': %s", where, err);
+    if (strstr(err, chunk) == NULL)
+        fail_msg("the message does not name %s: %s", chunk, err);
+    tl_proc_free(&run);
+    assert_int_equal(access(outdir, F_OK), -1);
+}
+
+static void a_chunk_defined_in_two_chapters_is_refused(void **state)
+{
+    (void)state;
+    char one[700];
+    snprintf(one, sizeof one, "%s/twice/01-one.nw", scratch);
+    const char *bad = "# Segundo\n"
+                      "\n"
+                      "<<say hello>>=\n"
+                      "static void say_hello(void) { puts(\"hi\"); }\n"
+                      "@\n"
+                      "<<two.c>>=\n"
+                      "#include <stdio.h>\n"
+                      "<<say hello>>\n"
+                      "int main(void) { say_hello(); return 0; }\n"
+                      "@\n"
+                      "<<Makefile>>=\nPROGRAMS = two\n@\n";
+    check_book_refused("twice", bad, 3, "<<say hello>>");
+    /* ... and names the first definition too. */
+    char two[700], outdir[700];
+    snprintf(two, sizeof two, "%s/twice/02-two.nw", scratch);
+    snprintf(outdir, sizeof outdir, "%s/twice/out", scratch);
+    struct tl_proc run;
+    tl_runl(&run, 30, "tools/tangle", "-w", one, two, outdir, (char *)NULL);
+    char first[800];
+    snprintf(first, sizeof first, "%s:3", one);
+    if (strstr(tl_text_str(&run.err), first) == NULL)
+        fail_msg("the message does not name the first definition %s: %s", first,
+                 tl_text_str(&run.err));
+    tl_proc_free(&run);
+}
+
+static void a_chunk_not_closed_is_refused_at_its_start(void **state)
+{
+    (void)state;
+    /* The "@" after <<two.c>> is missing: the prose after it would be C. */
+    check_book_refused("open-c",
+                       "# Segundo\n"
+                       "\n"
+                       "<<two.c>>=\n"
+                       "int main(void) { return 0; }\n"
+                       "Um parágrafo de texto que o noweb leria como código.\n"
+                       "<<Makefile>>=\nPROGRAMS = two\n@\n",
+                       3, "<<two.c>>");
+    /* The last chunk, <<Makefile>>, is not closed: the file ends in it. */
+    check_book_refused("open-makefile",
+                       "# Segundo\n"
+                       "\n"
+                       "<<two.c>>=\n"
+                       "int main(void) { return 0; }\n"
+                       "@\n"
+                       "<<Makefile>>=\nPROGRAMS = two\n"
+                       "E aqui o texto continua.\n",
+                       6, "<<Makefile>>");
+}
+
+static void a_misspelt_use_is_named_with_its_line(void **state)
+{
+    (void)state;
+    check_book_refused("misspelt-use",
+                       "# Segundo\n"
+                       "\n"
+                       "<<two.c>>=\n"
+                       "#include <stdio.h>\n"
+                       "<<say helo>>\n"
+                       "int main(void) { return 0; }\n"
+                       "@\n"
+                       "<<Makefile>>=\nPROGRAMS = two\n@\n",
+                       5, "<<say helo>>");
+}
+
+/* ------------------------------------------ (c) uses are real uses */
+
+static const char uses_chapter[] =
+    "# Usos\n"
+    "\n"
+    "<<a.c>>=\n"
+    "#include <stdio.h>\n"
+    "#define PORT 3490\n"
+    "<<print the usage>>\n"
+    "static int helper(void) { return PORT; }\n"
+    "int main(void) { usage(); return helper(); }\n"
+    "@\n"
+    "\n"
+    "<<print the usage>>=\n"
+    "static void usage(void) { puts(\"usage: a [-p PORT] helper\"); /* not helper() */ }\n"
+    "@\n"
+    "\n"
+    "<<b.c>>=\n"
+    "#include <stdio.h>\n"
+    "static void usage(void) { puts(\"b\"); }\n"
+    "int main(void) { usage(); return 0; }\n"
+    "@\n"
+    "\n"
+    "<<run.sh>>=\n"
+    "#!/bin/sh\n"
+    "usage() { echo helper PORT; }\n"
+    "usage\n"
+    "@\n"
+    "\n"
+    "<<Makefile>>=\n"
+    "PROGRAMS = a b\n"
+    "SCRIPTS = run.sh\n"
+    "@\n";
+
+/* The text of the woven code chunk NAME: from its \moddef to \nwendcode. */
+static char *woven_chunk(const char *tex, const char *name)
+{
+    char header[256];
+    snprintf(header, sizeof header, "\\moddef{%s~", name);
+    const char *start = strstr(tex, header);
+    if (start == NULL)
+        fail_msg("no chunk <<%s>> in the woven text", name);
+    const char *end = strstr(start, "\\nwendcode{}");
+    assert_non_null(end);
+    return strndup(start, (size_t)(end - start));
+}
+
+static int count(const char *text, const char *word)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, word)) != NULL; p += strlen(word))
+        n++;
+    return n;
+}
+
+static void a_use_is_a_real_use(void **state)
+{
+    (void)state;
+    char chapter[700], outdir[700], linedir[700], woven[700];
+    write_fixture("uses", "01-uses", uses_chapter, chapter, sizeof chapter);
+    snprintf(outdir, sizeof outdir, "%s/uses/tangle", scratch);
+    snprintf(linedir, sizeof linedir, "%s/uses/nwline/01-uses", scratch);
+    struct tl_proc run;
+    assert_int_equal(tl_runl(&run, 30, "tools/tangle", chapter, outdir, linedir, (char *)NULL), 0);
+    tl_proc_free(&run);
+    snprintf(woven, sizeof woven, "%s/uses/woven", scratch);
+    snprintf(linedir, sizeof linedir, "%s/uses/nwline", scratch);
+    int status =
+        tl_runl(&run, 60, "tools/weave", woven, "build/tools/nwpandoc", linedir, chapter, (char *)NULL);
+    assert_string_equal(tl_text_str(&run.err), "");
+    assert_int_equal(status, 0);
+    tl_proc_free(&run);
+    char path[800];
+    snprintf(path, sizeof path, "%s/01-uses.tex", woven);
+    struct tl_text tex;
+    read_or_fail(path, &tex);
+
+    /* "PORT" and "helper" in the string and the comment are no uses. */
+    char *usage_chunk = woven_chunk(tex.data, "print the usage");
+    assert_int_equal(count(usage_chunk, "\\nwindexuse{\\nwixident{PORT}}"), 0);
+    assert_int_equal(count(usage_chunk, "\\nwindexuse{\\nwixident{helper}}"), 0);
+    assert_int_equal(count(usage_chunk, "\\nwindexdefn{\\nwixident{usage}}"), 1);
+    /* In <<a.c>>: PORT and helper() are used (and defined there); usage()
+     * is used, and it is a.c's: the definition listed is in <<print the
+     * usage>>, a chunk of a.c, never b.c's. */
+    char *a = woven_chunk(tex.data, "a.c");
+    assert_int_equal(count(a, "\\nwindexuse{\\nwixident{PORT}}"), 1);
+    assert_int_equal(count(a, "\\nwindexuse{\\nwixident{helper}}"), 1);
+    assert_int_equal(count(a, "\\nwindexuse{\\nwixident{usage}}"), 1);
+    assert_int_equal(count(a, "\\nwindexdefn{\\nwixident{main}}"), 1);
+    /* <<b.c>> uses its own usage() and no PORT, no helper. */
+    char *b = woven_chunk(tex.data, "b.c");
+    assert_int_equal(count(b, "\\nwindexuse{\\nwixident{usage}}"), 1);
+    assert_int_equal(count(b, "{\\nwixident{PORT}}"), 0);
+    assert_int_equal(count(b, "{\\nwixident{helper}}"), 0);
+    /* A shell script defines and uses no C identifier. */
+    char *script = woven_chunk(tex.data, "run.sh");
+    assert_int_equal(count(script, "\\nwixident"), 0);
+    free(usage_chunk);
+    free(a);
+    free(b);
+    free(script);
+    tl_text_free(&tex);
+}
+
+/* ------------------------------------------------- (d) the book's PDF */
+
+static void pdf_text(struct tl_text *text)
+{
+    struct tl_proc run;
+    assert_int_equal(tl_sh(&run, 60, "pdftotext -layout build/workbook.pdf -"), 0);
+    *text = run.out;
+    memset(&run.out, 0, sizeof run.out);
+    tl_proc_free(&run);
+}
+
+/* The lines of text from the last line that is exactly heading (after
+ * blanks) up to the next line that starts with stop. */
+static char *section_of(const char *text, const char *heading, const char *stop)
+{
+    const char *start = NULL;
+    for (const char *p = text; (p = strstr(p, heading)) != NULL; p++) {
+        const char *line = p;
+        while (line > text && line[-1] != '\n' && line[-1] != '\f')
+            line--;
+        const char *after = p + strlen(heading);
+        if (strspn(line, " ") == (size_t)(p - line) && (*after == '\n'))
+            start = after + 1;
+    }
+    if (start == NULL)
+        fail_msg("no heading '%s' in the PDF", heading);
+    const char *end = strstr(start, stop);
+    return strndup(start, end ? (size_t)(end - start) : strlen(start));
+}
+
+static void each_index_is_printed_once(void **state)
+{
+    (void)state;
+    struct tl_text text;
+    pdf_text(&text);
+    /* The headings: one in the table of contents, one in the book. */
+    assert_int_equal(count(text.data, "Índice de identificadores"), 2);
+    assert_int_equal(count(text.data, "Índice de trechos"), 2);
+    char *identifiers = section_of(text.data, "Índice de identificadores", "Referências");
+    char line[512];
+    int entries = 0;
+    for (size_t i = 0; tl_line(identifiers, i, line, sizeof line) == 0; i++) {
+        char *colon = strstr(line, ": ");
+        if (colon == NULL || strchr(line, ' ') < colon)
+            continue; /* a page number, a heading or prose */
+        entries++;
+        for (size_t j = i + 1; tl_line(identifiers, j, line + 256, 256) == 0; j++)
+            if (strncmp(line, line + 256, (size_t)(colon - line) + 1) == 0)
+                fail_msg("the identifier index lists '%.*s' twice", (int)(colon - line), line);
+    }
+    assert_true(entries >= 10);
+    free(identifiers);
+    tl_text_free(&text);
+}
+
+/* Tables are numbered N.1, N.2... in each chapter, with no number taken
+ * by a table that is not in the list of tables. */
+static void tables_are_numbered_without_gaps(void **state)
+{
+    (void)state;
+    struct tl_text lot;
+    read_or_fail("build/latex/workbook.lot", &lot);
+    char line[2048], chapter[16] = "", previous_chapter[16] = "";
+    int expected = 1, tables = 0;
+    for (size_t i = 0; tl_line(lot.data, i, line, sizeof line) == 0; i++) {
+        const char *number = strstr(line, "\\numberline {");
+        if (number == NULL)
+            continue;
+        int n;
+        if (sscanf(number, "\\numberline {%15[^.].%d}", chapter, &n) != 2)
+            fail_msg("unexpected line in the list of tables: %s", line);
+        if (strcmp(chapter, previous_chapter) != 0) {
+            expected = 1;
+            snprintf(previous_chapter, sizeof previous_chapter, "%s", chapter);
+        }
+        if (n != expected)
+            fail_msg("table %s.%d follows %s.%d in the list of tables: a table took a number "
+                     "and has no caption",
+                     chapter, n, chapter, expected - 1);
+        expected++;
+        tables++;
+    }
+    assert_true(tables >= 3);
+    tl_text_free(&lot);
+}
+
+static void the_latex_log_is_clean(void **state)
+{
+    (void)state;
+    struct tl_text log;
+    read_or_fail("build/latex/workbook.log", &log);
+    static const char *const never[] = {
+        "There were undefined references",
+        "has been referenced but does not exist",
+        "destination with the same identifier",
+        "LaTeX Warning: Reference",
+        "LaTeX Warning: Citation",
+    };
+    for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
+        if (strstr(log.data, never[i]) != NULL)
+            fail_msg("build/latex/workbook.log: %s", strstr(log.data, never[i]));
+    /* No overfull line wider than 2 pt. */
+    for (const char *p = log.data; (p = strstr(p, "Overfull \\hbox (")) != NULL; p++) {
+        double points = atof(p + strlen("Overfull \\hbox ("));
+        if (points > 2.0)
+            fail_msg("build/latex/workbook.log: %.80s", p);
+    }
+    tl_text_free(&log);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(no_two_chunks_share_six_lines),
+        cmocka_unit_test(a_chunk_of_one_chapter_is_used_in_another),
+        cmocka_unit_test(a_chunk_defined_in_two_chapters_is_refused),
+        cmocka_unit_test(a_chunk_not_closed_is_refused_at_its_start),
+        cmocka_unit_test(a_misspelt_use_is_named_with_its_line),
+        cmocka_unit_test(a_use_is_a_real_use),
+        cmocka_unit_test(each_index_is_printed_once),
+        cmocka_unit_test(tables_are_numbered_without_gaps),
+        cmocka_unit_test(the_latex_log_is_clean),
+    };
+    return cmocka_run_group_tests_name("book", tests, tl_scratch_make, tl_scratch_remove);
+}
