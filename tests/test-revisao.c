@@ -1,0 +1,498 @@
+/* test-revisao: chapter 1's serv-hello, cli-hello, serv-echo and cli-echo,
+ * the real programs in build/bin, on 127.0.0.1 and ephemeral ports.
+ *   - the greeting is exactly "Hello, world!\n", then the end of the stream;
+ *   - 1 MiB of random bytes goes through cli-echo and serv-echo unchanged;
+ *   - the iterative serv-echo accepts a second connection in the kernel
+ *     but answers it only after the first client leaves;
+ *   - bad command lines: one stderr line naming the problem, the usage,
+ *     exit 2; -h: the usage on stdout, exit 0; a refused connection: exit 1.
+ * Every wait is bounded. */
+#include "testlib.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#define SERV_HELLO "build/bin/serv-hello"
+#define CLI_HELLO "build/bin/cli-hello"
+#define SERV_ECHO "build/bin/serv-echo"
+#define CLI_ECHO "build/bin/cli-echo"
+
+#define SERV_HELLO_USAGE "usage: serv-hello [-p PORT] [-n CONNECTIONS]"
+#define CLI_HELLO_USAGE "usage: cli-hello [-p PORT] HOST"
+#define SERV_ECHO_USAGE "usage: serv-echo [-p PORT] [-n CONNECTIONS]"
+#define CLI_ECHO_USAGE "usage: cli-echo [-p PORT] HOST"
+
+#define GREETING "Hello, world!\n"
+#define ECHO_SIZE (1024 * 1024)
+
+#define ARGS(...) ((char *[]){__VA_ARGS__, NULL})
+#define WORDS(...) ((const char *[]){__VA_ARGS__, NULL})
+
+/* ---------------------------------------------------------- servers */
+
+/* Starts PROGRAM -p 0 -n connections and waits (at most 5 s) for its
+ * first line, "server: listening on port N". Returns N, or fails the test
+ * (killing the server). */
+static unsigned start_server(struct tl_proc *server, const char *program, int connections)
+{
+    char count[32];
+    snprintf(count, sizeof count, "%d", connections);
+    char *argv[] = {(char *)program, "-p", "0", "-n", count, NULL};
+    if (tl_proc_start(server, argv) == -1)
+        fail_msg("cannot start %s: %s", program, strerror(errno));
+    double deadline = tl_now() + 5;
+    while (strchr(tl_text_str(&server->out), '\n') == NULL && tl_now() < deadline &&
+           tl_proc_pump(server, deadline))
+        ;
+    unsigned port = 0;
+    char newline = 0;
+    if (sscanf(tl_text_str(&server->out), "server: listening on port %u%c", &port, &newline) != 2 ||
+        newline != '\n' || port == 0 || port > 65535) {
+        tl_proc_kill(server);
+        fail_msg("%s did not say its port within 5 s; stdout: '%s' stderr: '%s'", program,
+                 tl_text_str(&server->out), tl_text_str(&server->err));
+    }
+    return port;
+}
+
+/* Waits (at most 10 s) for a server started with -n to exit by itself and
+ * checks its whole stdout, stderr empty and exit 0. */
+static void finish_server(struct tl_proc *server, const char *expected_out)
+{
+    int status = tl_proc_finish(server, 10);
+    if (server->timed_out)
+        fail_msg("the server did not exit within 10 s; stdout:\n%s", server->out.data);
+    assert_string_equal(server->out.data, expected_out);
+    assert_string_equal(server->err.data, "");
+    assert_int_equal(status, 0);
+}
+
+/* ------------------------------------------------- a test client */
+
+static int connect_loopback(unsigned port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd != -1);
+    struct timeval limit = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    struct sockaddr_in address;
+    memset(&address, 0, sizeof address);
+    address.sin_family = AF_INET;
+    address.sin_port = htons((uint16_t)port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&address, sizeof address) == -1)
+        fail_msg("connect to 127.0.0.1 port %u: %s", port, strerror(errno));
+    return fd;
+}
+
+static void send_text(int fd, const char *text)
+{
+    size_t length = strlen(text);
+    while (length > 0) {
+        ssize_t sent = send(fd, text, length, MSG_NOSIGNAL);
+        if (sent == -1 && errno == EINTR)
+            continue;
+        if (sent <= 0)
+            fail_msg("send: %s", strerror(errno));
+        text += sent;
+        length -= (size_t)sent;
+    }
+}
+
+/* Reads from fd until size bytes, the end of the stream, or the deadline.
+ * Returns the bytes read; *closed tells whether the peer closed. */
+static size_t receive_until(int fd, char *buffer, size_t size, double deadline, int *closed)
+{
+    size_t total = 0;
+    *closed = 0;
+    while (total < size) {
+        struct pollfd readable = {fd, POLLIN, 0};
+        int ready = poll(&readable, 1, tl_ms_left(deadline));
+        if (ready == -1 && errno == EINTR)
+            continue;
+        if (ready <= 0)
+            break; /* out of time */
+        ssize_t got = recv(fd, buffer + total, size - total, 0);
+        if (got == -1 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            *closed = 1;
+            break;
+        }
+        total += (size_t)got;
+    }
+    return total;
+}
+
+/* True if something (data or the end of the stream) arrives within the
+ * given seconds. */
+static int anything_within(int fd, double seconds)
+{
+    struct pollfd readable = {fd, POLLIN, 0};
+    double deadline = tl_now() + seconds;
+    int ready;
+    while ((ready = poll(&readable, 1, tl_ms_left(deadline))) == -1 && errno == EINTR)
+        ;
+    return ready > 0;
+}
+
+/* ------------------------------------------------------------ hello */
+
+/* The greeting, read here with a raw socket: exactly 14 bytes, then the
+ * server closes. */
+static void the_greeting_is_byte_exact(void **state)
+{
+    struct tl_proc *server = *state;
+    unsigned port = start_server(server, SERV_HELLO, 1);
+    int fd = connect_loopback(port);
+    char got[64];
+    int closed;
+    size_t length = receive_until(fd, got, sizeof got, tl_now() + 5, &closed);
+    close(fd);
+    assert_int_equal(length, 14);
+    assert_memory_equal(got, GREETING, 14);
+    assert_true(closed);
+
+    char expected[128];
+    snprintf(expected, sizeof expected,
+             "server: listening on port %u\nserver: got connection from 127.0.0.1\n", port);
+    finish_server(server, expected);
+}
+
+static void cli_hello_prints_the_greeting(void **state)
+{
+    struct tl_proc *server = *state;
+    unsigned port = start_server(server, SERV_HELLO, 2);
+    char port_text[16];
+    snprintf(port_text, sizeof port_text, "%u", port);
+    /* By address and by name: getaddrinfo() takes both. */
+    const char *hosts[] = {"127.0.0.1", "localhost"};
+    for (size_t i = 0; i < 2; i++) {
+        struct tl_proc client;
+        int status = tl_runl(&client, 10, CLI_HELLO, "-p", port_text, hosts[i], (char *)NULL);
+        assert_false(client.timed_out);
+        assert_string_equal(client.out.data, "Received: Hello, world!\n");
+        assert_string_equal(client.err.data, "");
+        assert_int_equal(status, 0);
+        tl_proc_free(&client);
+    }
+    char expected[160];
+    snprintf(expected, sizeof expected,
+             "server: listening on port %u\nserver: got connection from 127.0.0.1\n"
+             "server: got connection from 127.0.0.1\n",
+             port);
+    finish_server(server, expected);
+}
+
+/* ------------------------------------------------------------- echo */
+
+/* 1 MiB of random bytes (newlines and zeros included) from a file through
+ * cli-echo's stdin, to serv-echo and back to cli-echo's stdout. */
+static void a_mebibyte_comes_back_unchanged(void **state)
+{
+    struct tl_proc *server = *state;
+    unsigned port = start_server(server, SERV_ECHO, 1);
+
+    static unsigned char data[ECHO_SIZE];
+    srand(823);
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (unsigned char)(rand() >> 7);
+    char input[256], output[256], command[1024];
+    snprintf(input, sizeof input, "%s/echo.in", tl_scratch);
+    snprintf(output, sizeof output, "%s/echo.out", tl_scratch);
+    FILE *file = fopen(input, "wb");
+    assert_non_null(file);
+    assert_int_equal(fwrite(data, 1, sizeof data, file), sizeof data);
+    assert_int_equal(fclose(file), 0);
+
+    snprintf(command, sizeof command, "exec %s -p %u 127.0.0.1 <'%s' >'%s'", CLI_ECHO, port, input,
+             output);
+    struct tl_proc client;
+    int status = tl_sh(&client, 60, command);
+    assert_false(client.timed_out);
+    assert_string_equal(client.err.data, "");
+    assert_int_equal(status, 0);
+    tl_proc_free(&client);
+
+    struct tl_text echoed;
+    memset(&echoed, 0, sizeof echoed);
+    assert_int_equal(tl_read_file(output, &echoed), 0);
+    assert_int_equal(echoed.length, sizeof data);
+    assert_memory_equal(echoed.data, data, sizeof data);
+    tl_text_free(&echoed);
+
+    char expected[160];
+    snprintf(expected, sizeof expected,
+             "server: listening on port %u\nserver: got connection from 127.0.0.1\n"
+             "server: closed connection to 127.0.0.1\n",
+             port);
+    finish_server(server, expected);
+}
+
+/* An empty input: cli-echo half-closes at once, the server closes, and
+ * the client exits 0 with nothing on stdout. */
+static void an_empty_input_ends_cleanly(void **state)
+{
+    struct tl_proc *server = *state;
+    unsigned port = start_server(server, SERV_ECHO, 1);
+    char port_text[16];
+    snprintf(port_text, sizeof port_text, "%u", port);
+    struct tl_proc client; /* tl_run gives it /dev/null as stdin */
+    int status = tl_runl(&client, 10, CLI_ECHO, "-p", port_text, "127.0.0.1", (char *)NULL);
+    assert_false(client.timed_out);
+    assert_string_equal(client.out.data, "");
+    assert_string_equal(client.err.data, "");
+    assert_int_equal(status, 0);
+    tl_proc_free(&client);
+    char expected[160];
+    snprintf(expected, sizeof expected,
+             "server: listening on port %u\nserver: got connection from 127.0.0.1\n"
+             "server: closed connection to 127.0.0.1\n",
+             port);
+    finish_server(server, expected);
+}
+
+/* Client A is being served; client B's connect() succeeds (the kernel
+ * completes the handshake and queues it), but its "x" is echoed only
+ * after A leaves. */
+static void the_second_client_waits_for_the_first(void **state)
+{
+    struct tl_proc *server = *state;
+    unsigned port = start_server(server, SERV_ECHO, 2);
+    char got[16];
+    int closed;
+
+    int a = connect_loopback(port);
+    send_text(a, "a");
+    assert_int_equal(receive_until(a, got, 1, tl_now() + 5, &closed), 1);
+    assert_memory_equal(got, "a", 1);
+
+    int b = connect_loopback(port); /* fails the test if connect() fails */
+    send_text(b, "x");
+    if (anything_within(b, 0.5))
+        fail_msg("client B got an answer while client A was still connected");
+
+    close(a);
+    size_t length = receive_until(b, got, 1, tl_now() + 5, &closed);
+    if (length != 1)
+        fail_msg("client B got no echo within 5 s of client A leaving");
+    assert_memory_equal(got, "x", 1);
+    close(b);
+
+    char expected[256];
+    snprintf(expected, sizeof expected,
+             "server: listening on port %u\n"
+             "server: got connection from 127.0.0.1\nserver: closed connection to 127.0.0.1\n"
+             "server: got connection from 127.0.0.1\nserver: closed connection to 127.0.0.1\n",
+             port);
+    finish_server(server, expected);
+}
+
+/* ------------------------------------------------------ bad input */
+
+/* Checks a run that must end with exactly the lines first and then (NULL:
+ * none) on stderr, where first must begin with prefix and contain every
+ * string of words[]; nothing on stdout; the exit status. */
+static void check_failure(char *const argv[], int status, const char *prefix, const char *words[],
+                          const char *then)
+{
+    struct tl_proc run;
+    int got = tl_run(&run, 30, argv);
+    const char *err = run.err.data;
+    if (run.timed_out)
+        fail_msg("%s %s... did not finish within 30 s", argv[0], argv[1] ? argv[1] : "");
+    if (got != status)
+        fail_msg("%s %s %s: exit %d, expected %d; stderr: %s", argv[0], argv[1] ? argv[1] : "",
+                 argv[1] && argv[2] ? argv[2] : "", got, status, err);
+    assert_string_equal(run.out.data, "");
+    assert_int_equal(tl_count_lines(err), then ? 2 : 1);
+    assert_int_equal(err[strlen(err) - 1], '\n');
+    char line[512];
+    assert_int_equal(tl_line(err, 0, line, sizeof line), 0);
+    if (strncmp(line, prefix, strlen(prefix)) != 0)
+        fail_msg("stderr line '%s' does not start with '%s'", line, prefix);
+    for (size_t i = 0; words[i] != NULL; i++)
+        if (strstr(line, words[i]) == NULL)
+            fail_msg("stderr line '%s' does not name '%s'", line, words[i]);
+    if (then != NULL) {
+        assert_int_equal(tl_line(err, 1, line, sizeof line), 0);
+        assert_string_equal(line, then);
+    }
+    tl_proc_free(&run);
+}
+
+struct program {
+    const char *path;
+    const char *prefix; /* "name: " */
+    const char *usage;
+};
+
+static const struct program servers[] = {
+    {SERV_HELLO, "serv-hello: ", SERV_HELLO_USAGE},
+    {SERV_ECHO, "serv-echo: ", SERV_ECHO_USAGE},
+};
+static const struct program clients[] = {
+    {CLI_HELLO, "cli-hello: ", CLI_HELLO_USAGE},
+    {CLI_ECHO, "cli-echo: ", CLI_ECHO_USAGE},
+};
+
+static void servers_reject_bad_ports(void **state)
+{
+    (void)state;
+    const char *ports[] = {"abc", "70000", "65536", " 5", "+5", "-1", "", "80x"};
+    for (size_t s = 0; s < 2; s++) {
+        const struct program *p = &servers[s];
+        for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
+            char quoted[32];
+            snprintf(quoted, sizeof quoted, "'%s'", ports[i]);
+            check_failure(ARGS((char *)p->path, "-p", (char *)ports[i]), 2, p->prefix,
+                          WORDS("invalid port", quoted, "from 0 to 65535"), p->usage);
+        }
+    }
+}
+
+static void servers_reject_bad_connection_counts(void **state)
+{
+    (void)state;
+    const char *counts[] = {"0",  "5x", "-3",      "two",
+                            " 5", "+5", "1000001", "99999999999999999999999"};
+    for (size_t s = 0; s < 2; s++) {
+        const struct program *p = &servers[s];
+        for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+            char quoted[40];
+            snprintf(quoted, sizeof quoted, "'%s'", counts[i]);
+            check_failure(ARGS((char *)p->path, "-n", (char *)counts[i]), 2, p->prefix,
+                          WORDS("invalid connection count", quoted, "from 1 to 1000000"), p->usage);
+        }
+    }
+}
+
+static void servers_reject_extra_arguments_and_unknown_options(void **state)
+{
+    (void)state;
+    for (size_t s = 0; s < 2; s++) {
+        const struct program *p = &servers[s];
+        check_failure(ARGS((char *)p->path, "extra"), 2, p->prefix,
+                      WORDS("unexpected argument", "'extra'"), p->usage);
+        check_failure(ARGS((char *)p->path, "-p", "0", "extra", "more"), 2, p->prefix,
+                      WORDS("unexpected argument", "'extra'"), p->usage);
+        check_failure(ARGS((char *)p->path, "-x"), 2, p->prefix, WORDS("unknown option", "'-x'"),
+                      p->usage);
+        check_failure(ARGS((char *)p->path, "-n"), 2, p->prefix, WORDS("needs a value", "'-n'"),
+                      p->usage);
+    }
+}
+
+static void clients_reject_bad_ports(void **state)
+{
+    (void)state;
+    const char *ports[] = {"abc", "0", "70000", "65536", " 5", "+5", "-1", "", "80x"};
+    for (size_t c = 0; c < 2; c++) {
+        const struct program *p = &clients[c];
+        for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
+            char quoted[32];
+            snprintf(quoted, sizeof quoted, "'%s'", ports[i]);
+            check_failure(ARGS((char *)p->path, "-p", (char *)ports[i], "127.0.0.1"), 2, p->prefix,
+                          WORDS("invalid port", quoted, "from 1 to 65535"), p->usage);
+        }
+    }
+}
+
+static void clients_need_exactly_one_host(void **state)
+{
+    (void)state;
+    for (size_t c = 0; c < 2; c++) {
+        const struct program *p = &clients[c];
+        check_failure(ARGS((char *)p->path), 2, p->prefix, WORDS("missing HOST"), p->usage);
+        check_failure(ARGS((char *)p->path, "-p", "3490"), 2, p->prefix, WORDS("missing HOST"),
+                      p->usage);
+        check_failure(ARGS((char *)p->path, "127.0.0.1", "extra"), 2, p->prefix,
+                      WORDS("unexpected argument", "'extra'"), p->usage);
+        check_failure(ARGS((char *)p->path, "-x", "127.0.0.1"), 2, p->prefix,
+                      WORDS("unknown option", "'-x'"), p->usage);
+        check_failure(ARGS((char *)p->path, "-p"), 2, p->prefix, WORDS("needs a value", "'-p'"),
+                      p->usage);
+    }
+}
+
+/* A port bound here but not listening: connect() is refused at once. */
+static void clients_report_a_refused_connection(void **state)
+{
+    (void)state;
+    unsigned port;
+    int fd = tl_loopback_socket(&port);
+    char port_text[16], expected[160];
+    snprintf(port_text, sizeof port_text, "%u", port);
+    for (size_t c = 0; c < 2; c++) {
+        const struct program *p = &clients[c];
+        snprintf(expected, sizeof expected, "%scannot connect to 127.0.0.1 port %u: %s", p->prefix,
+                 port, strerror(ECONNREFUSED));
+        check_failure(ARGS((char *)p->path, "-p", port_text, "127.0.0.1"), 1, expected,
+                      WORDS(expected), NULL);
+    }
+    close(fd);
+}
+
+/* A port another server already listens on: exit 1, one line. */
+static void servers_report_a_port_in_use(void **state)
+{
+    (void)state;
+    unsigned port;
+    int fd = tl_loopback_socket(&port);
+    assert_int_equal(listen(fd, 1), 0);
+    char port_text[16], expected[160];
+    snprintf(port_text, sizeof port_text, "%u", port);
+    for (size_t s = 0; s < 2; s++) {
+        const struct program *p = &servers[s];
+        snprintf(expected, sizeof expected, "%scannot bind port %u: %s", p->prefix, port,
+                 strerror(EADDRINUSE));
+        check_failure(ARGS((char *)p->path, "-p", port_text, "-n", "1"), 1, expected,
+                      WORDS(expected), NULL);
+    }
+    close(fd);
+}
+
+static void every_program_has_help(void **state)
+{
+    (void)state;
+    const struct program *all[] = {&servers[0], &servers[1], &clients[0], &clients[1]};
+    for (size_t i = 0; i < 4; i++) {
+        struct tl_proc run;
+        assert_int_equal(tl_runl(&run, 5, all[i]->path, "-h", (char *)NULL), 0);
+        char expected[128];
+        snprintf(expected, sizeof expected, "%s\n", all[i]->usage);
+        assert_string_equal(run.out.data, expected);
+        assert_string_equal(run.err.data, "");
+        tl_proc_free(&run);
+    }
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(the_greeting_is_byte_exact, tl_server_setup,
+                                        tl_server_teardown),
+        cmocka_unit_test_setup_teardown(cli_hello_prints_the_greeting, tl_server_setup,
+                                        tl_server_teardown),
+        cmocka_unit_test_setup_teardown(a_mebibyte_comes_back_unchanged, tl_server_setup,
+                                        tl_server_teardown),
+        cmocka_unit_test_setup_teardown(an_empty_input_ends_cleanly, tl_server_setup,
+                                        tl_server_teardown),
+        cmocka_unit_test_setup_teardown(the_second_client_waits_for_the_first, tl_server_setup,
+                                        tl_server_teardown),
+        cmocka_unit_test(servers_reject_bad_ports),
+        cmocka_unit_test(servers_reject_bad_connection_counts),
+        cmocka_unit_test(servers_reject_extra_arguments_and_unknown_options),
+        cmocka_unit_test(clients_reject_bad_ports),
+        cmocka_unit_test(clients_need_exactly_one_host),
+        cmocka_unit_test(clients_report_a_refused_connection),
+        cmocka_unit_test(servers_report_a_port_in_use),
+        cmocka_unit_test(every_program_has_help),
+    };
+    return cmocka_run_group_tests_name("chapter 1: hello and echo on loopback", tests,
+                                       tl_scratch_make, tl_scratch_remove);
+}
