@@ -1,6 +1,6 @@
 /* test-book: the chapters make one book.
  *   (a) no code is written twice: no two code chunks anywhere in the book
- *       share six or more lines;
+ *       share six or more lines (not counting blank lines and braces);
  *   (b) a chunk defined in one chapter is used by name in another: the
  *       tangled program is whole, the woven chapters point at each other;
  *       tangle refuses a chunk defined in two chapters, a chunk not
@@ -44,8 +44,8 @@ static void add_code_line(const char *file, size_t line, const char *text, size_
     size_t length = strlen(text);
     while (length > 0 && (text[length - 1] == ' ' || text[length - 1] == '\t'))
         length--;
-    if (length == 0)
-        return; /* blank lines do not count */
+    if (strspn(text, "{}();") >= length)
+        return; /* blank lines and lone braces do not count */
     if (code_count == code_capacity) {
         code_capacity = code_capacity ? 2 * code_capacity : 4096;
         code = realloc(code, code_capacity * sizeof *code);
