@@ -35,16 +35,26 @@ CHAPTER_FILES := $(CHAPTERS:%=chapters/%.nw)
 # reads the rule, so `test: $(TEST_BINARIES)` needs the value by then.
 TEST_SOURCES := $(wildcard tests/*.c)
 TEST_BINARIES := $(TEST_SOURCES:tests/%.c=build/tests/%)
-DEPS_STAMP := build/stamps/deps
+# What each step needs installed (tools/install-deps GROUP): noweb and cc
+# to tangle and compile, TeX Live and friends for the book and the tests,
+# the lab's packages (optional: without them the lab shows its recorded run).
+DEPS_TANGLE := build/stamps/deps-tangle
+DEPS_BOOK := build/stamps/deps-book
+DEPS_LAB := build/stamps/deps-lab
 TOOLS := build/tools/nwpandoc
 
 # Each chapter's tangled Makefile says which programs and scripts it has;
 # build/mk/NN-slug.mk carries that into this build. Making those files
 # installs the packages and tangles first, so `help` and `clean` skip it.
-NO_BUILD_GOALS := help clean distclean deps bench
+NO_BUILD_GOALS := help clean distclean deps bench tangle
 ifneq ($(filter-out $(NO_BUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
 include $(CHAPTERS:%=build/mk/%.mk)
 endif
+# The SPARC builds need the cross compiler, one of the lab's packages;
+# without it the lab shows its recorded run. build/mk/*.mk wait for the
+# lab's packages, so after make reads them again this sees the compiler.
+HAVE_SPARC_CC := $(shell command -v $(SPARC_CC) 2>/dev/null)
+ALL_PROGRAMS = $(NATIVE_PROGRAMS) $(if $(HAVE_SPARC_CC),$(SPARC_BINARIES))
 
 # ---------------------------------------------------------------- targets
 
@@ -71,7 +81,7 @@ bench: ## Time the build (clean, no-op, tangle, one chapter touched)
 
 deps: ## Install the missing Debian packages (apt-get; needs root)
 	$(Q)tools/install-deps
-	@mkdir -p $(dir $(DEPS_STAMP)) && touch $(DEPS_STAMP)
+	@mkdir -p build/stamps && touch $(DEPS_TANGLE) $(DEPS_BOOK) $(DEPS_LAB)
 
 help: ## List the targets
 	@echo "Targets (V=1 shows full commands; RECORDED=1 uses the recorded lab runs):"
@@ -84,13 +94,13 @@ distclean: clean
 
 # ------------------------------------------------------------- the tools
 
-$(DEPS_STAMP): tools/install-deps
-	$(Q)tools/install-deps
+$(DEPS_TANGLE) $(DEPS_BOOK) $(DEPS_LAB): build/stamps/deps-%: tools/install-deps
+	$(Q)tools/install-deps $*
 	@mkdir -p $(@D) && touch $@
 
 # A static pattern rule: its targets are explicit, so make never takes
 # them for intermediate files and deletes them after use.
-$(TOOLS): build/tools/%: tools/%.c | $(DEPS_STAMP)
+$(TOOLS): build/tools/%: tools/%.c | $(DEPS_TANGLE)
 	$(call step,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $<
@@ -103,14 +113,14 @@ $(TOOLS): build/tools/%: tools/%.c | $(DEPS_STAMP)
 # FORCE: tools/tangle-stale also looks for tangled files deleted or edited
 # by hand, which `make tangle` writes again.
 TANGLE_TOOLS := tools/tangle tools/nwcheck tools/nwlocal
-build/stamps/%.tangled: FORCE | $(DEPS_STAMP)
+build/stamps/%.tangled: FORCE | $(DEPS_TANGLE)
 	$(Q)if tools/tangle-stale $@ tangle/$* $(CHAPTER_FILES) $(TANGLE_TOOLS); then \
 	    $(if $(Q),printf '  %-7s %s\n' TANGLE chapters/$*.nw;) \
 	    tools/tangle $(addprefix -w ,$(filter-out chapters/$*.nw,$(CHAPTER_FILES))) \
 	        chapters/$*.nw tangle/$* build/nwline/$* && \
 	    mkdir -p $(@D) && touch $@; fi
 
-build/mk/%.mk: build/stamps/%.tangled tools/chapter-mk
+build/mk/%.mk: build/stamps/%.tangled tools/chapter-mk | $(DEPS_LAB)
 	@mkdir -p $(@D)
 	$(Q)tools/chapter-mk $* > $@.tmp && mv $@.tmp $@
 
@@ -118,7 +128,7 @@ build/mk/%.mk: build/stamps/%.tangled tools/chapter-mk
 # build/chapters/NN-slug.tex and the index data build/chapters/index.tex.
 # It reads the tangled programs: Ctags finds the C definitions there.
 WEAVE_TOOLS := tools/weave tools/nwapart tools/cdefs tools/cuses tools/selfuses $(TOOLS)
-build/stamps/woven: $(CHAPTER_FILES) $(WEAVE_TOOLS) $(CHAPTERS:%=build/stamps/%.tangled) | $(DEPS_STAMP)
+build/stamps/woven: $(CHAPTER_FILES) $(WEAVE_TOOLS) $(CHAPTERS:%=build/stamps/%.tangled) | $(DEPS_BOOK)
 	$(call step,WEAVE,chapters/*.nw)
 	$(Q)tools/weave build/chapters build/tools/nwpandoc build/nwline $(CHAPTER_FILES)
 	@mkdir -p $(@D) && touch $@
@@ -192,13 +202,13 @@ build/workbook.pdf: $(BOOK_SOURCES) $(WOVEN) build/tex/chapters.tex build/tex/re
 # Unit tests replace system calls with the linker's --wrap.
 UNIT_WRAPS := -Wl,--wrap=recv,--wrap=send
 
-build/tests/unit-%: tests/unit-%.c tests/testlib.h $(ALL_PROGRAMS) | $(DEPS_STAMP)
+build/tests/unit-%: tests/unit-%.c tests/testlib.h $(ALL_PROGRAMS) | $(DEPS_BOOK)
 	$(call step,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(UNIT_WRAPS) -lcmocka
 
 # $(wildcard): a test that does not include testlib.h builds without it.
-build/tests/test-%: tests/test-%.c $(wildcard tests/testlib.h) | $(DEPS_STAMP)
+build/tests/test-%: tests/test-%.c $(wildcard tests/testlib.h) | $(DEPS_BOOK)
 	$(call step,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< -lcmocka

@@ -31,7 +31,8 @@ static const char every_package_installed[] = "#!/bin/sh\n"
                                               "shift 2\n" /* -W -f=FORMAT */
                                               "for p; do echo \"$p install ok installed\"; done\n";
 
-static int run_install_deps(const char *fake_dpkg_query, int as_nobody, struct tl_proc *run)
+static int run_install_deps_for(const char *groups, const char *fake_dpkg_query, int as_nobody,
+                                struct tl_proc *run)
 {
     char bin[600], fake[700], path[2000], command[3000];
     path_in_scratch(bin, sizeof bin, as_nobody ? "bin-nobody" : "bin-root");
@@ -39,9 +40,14 @@ static int run_install_deps(const char *fake_dpkg_query, int as_nobody, struct t
     snprintf(fake, sizeof fake, "%s/dpkg-query", bin);
     write_executable(fake, fake_dpkg_query);
     snprintf(path, sizeof path, "%s:%s", bin, getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
-    snprintf(command, sizeof command, "%s env PATH='%s' tools/install-deps",
-             as_nobody ? "setpriv --reuid=65534 --regid=65534 --clear-groups" : "", path);
+    snprintf(command, sizeof command, "%s env PATH='%s' tools/install-deps %s",
+             as_nobody ? "setpriv --reuid=65534 --regid=65534 --clear-groups" : "", path, groups);
     return tl_sh(run, 30, command);
+}
+
+static int run_install_deps(const char *fake_dpkg_query, int as_nobody, struct tl_proc *run)
+{
+    return run_install_deps_for("", fake_dpkg_query, as_nobody, run);
 }
 
 /* As root, the tests drop to nobody with setpriv; is that possible? */
@@ -72,6 +78,39 @@ static void install_deps_without_root_prints_the_apt_get_line(void **state)
     assert_non_null(strstr(run.err.data, " noweb "));
     assert_non_null(strstr(run.err.data, " pandoc "));
     assert_non_null(strstr(run.err.data, " libcmocka-dev "));
+    tl_proc_free(&run);
+}
+
+/* A student who only wants the code needs noweb and a compiler, not TeX
+ * Live; the lab's packages are never a reason to stop: without them the
+ * book shows the recorded run. */
+static void install_deps_asks_for_what_each_step_needs(void **state)
+{
+    (void)state;
+    int as_nobody = geteuid() == 0;
+    if (as_nobody && !can_drop_to_nobody()) {
+        print_message("SKIP: running as root and setpriv is missing: cannot drop to nobody\n");
+        skip();
+    }
+    struct tl_proc run;
+    int status = run_install_deps_for("tangle", no_package_installed, as_nobody, &run);
+    print_message("  install-deps tangle: exit %d: %s", status, run.err.data);
+    assert_int_equal(status, 1);
+    assert_int_equal(tl_count_lines(run.err.data), 1);
+    assert_non_null(strstr(run.err.data, "apt-get install -y make gcc noweb\n"));
+    tl_proc_free(&run);
+
+    status = run_install_deps_for("lab", no_package_installed, as_nobody, &run);
+    print_message("  install-deps lab: exit %d: %s", status, run.err.data);
+    assert_int_equal(status, 0);
+    assert_int_equal(tl_count_lines(run.err.data), 1);
+    assert_non_null(strstr(run.err.data, " qemu-user "));
+    assert_non_null(strstr(run.err.data, "recorded run"));
+    tl_proc_free(&run);
+
+    status = run_install_deps_for("books", every_package_installed, as_nobody, &run);
+    assert_int_equal(status, 2);
+    assert_non_null(strstr(run.err.data, "unknown group 'books'"));
     tl_proc_free(&run);
 }
 
@@ -328,6 +367,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(install_deps_without_root_prints_the_apt_get_line),
+        cmocka_unit_test(install_deps_asks_for_what_each_step_needs),
         cmocka_unit_test(install_deps_is_silent_when_nothing_is_missing),
         cmocka_unit_test(a_latex_error_keeps_the_old_pdf_and_names_the_nw_line),
         cmocka_unit_test(a_good_document_replaces_the_pdf_whole),
