@@ -5,6 +5,7 @@
  *       tangled program is whole, the woven chapters point at each other;
  *       tangle refuses a chunk defined in two chapters, a chunk not
  *       closed, and a use with no definition, naming the .nw and line;
+ *       make tangle writes again a tangled file deleted or edited by hand;
  *   (c) the cross-references are true: a word in a string, a comment or
  *       a shell script is no use, nor is an identifier of another program;
  *   (d) the book's PDF prints each index once, numbers its tables without
@@ -341,6 +342,61 @@ static void a_misspelt_use_is_named_with_its_line(void **state)
                        5, "<<say helo>>");
 }
 
+/* make tangle runs tools/tangle again when tools/tangle-stale says so: a
+ * deleted or edited tangled file, a changed chapter, a missing stamp. */
+static int stale(const char *stamp, const char *outdir, const char *source)
+{
+    struct tl_proc run;
+    int status = tl_runl(&run, 10, "tools/tangle-stale", stamp, outdir, source, (char *)NULL);
+    assert_string_equal(tl_text_str(&run.err), "");
+    tl_proc_free(&run);
+    assert_true(status == 0 || status == 1);
+    return status == 0;
+}
+
+static void make_tangle_rewrites_deleted_or_edited_files(void **state)
+{
+    (void)state;
+    char one[700], outdir[700], stamp[700], file[800];
+    write_fixture("stale", "01-one", first_chapter, one, sizeof one);
+    snprintf(outdir, sizeof outdir, "%s/stale/tangle", scratch);
+    snprintf(stamp, sizeof stamp, "%s/stale/stamp", scratch);
+    snprintf(file, sizeof file, "%s/one.c", outdir);
+    assert_true(stale(stamp, outdir, one)); /* never tangled */
+    struct tl_proc run;
+    assert_int_equal(tl_runl(&run, 30, "tools/tangle", one, outdir, (char *)NULL), 0);
+    tl_proc_free(&run);
+    tl_sleep(0.02);
+    tl_write_file(stamp, "");
+    assert_false(stale(stamp, outdir, one));
+
+    assert_int_equal(unlink(file), 0); /* a student deleted one.c */
+    assert_true(stale(stamp, outdir, one));
+    assert_int_equal(tl_runl(&run, 30, "tools/tangle", one, outdir, (char *)NULL), 0);
+    tl_proc_free(&run);
+    assert_int_equal(access(file, R_OK), 0);
+    tl_sleep(0.02);
+    tl_write_file(stamp, "");
+    assert_false(stale(stamp, outdir, one));
+
+    tl_sleep(0.02);
+    tl_write_file(file, "/* edited by hand */\n"); /* ... or edited it */
+    assert_true(stale(stamp, outdir, one));
+    assert_int_equal(tl_runl(&run, 30, "tools/tangle", one, outdir, (char *)NULL), 0);
+    tl_proc_free(&run);
+    struct tl_text text;
+    read_or_fail(file, &text);
+    assert_non_null(strstr(text.data, "say_hello"));
+    tl_text_free(&text);
+    tl_sleep(0.02);
+    tl_write_file(stamp, "");
+    assert_false(stale(stamp, outdir, one));
+
+    tl_sleep(0.02);
+    tl_write_file(one, first_chapter); /* the chapter changed */
+    assert_true(stale(stamp, outdir, one));
+}
+
 /* ------------------------------------------ (c) uses are real uses */
 
 static const char uses_chapter[] =
@@ -564,6 +620,7 @@ int main(void)
         cmocka_unit_test(a_chunk_defined_in_two_chapters_is_refused),
         cmocka_unit_test(a_chunk_not_closed_is_refused_at_its_start),
         cmocka_unit_test(a_misspelt_use_is_named_with_its_line),
+        cmocka_unit_test(make_tangle_rewrites_deleted_or_edited_files),
         cmocka_unit_test(a_use_is_a_real_use),
         cmocka_unit_test(each_index_is_printed_once),
         cmocka_unit_test(tables_are_numbered_without_gaps),
