@@ -1,6 +1,7 @@
 /* test-book: the chapters make one book.
  *   (a) no code is written twice: no two code chunks anywhere in the book
- *       share six or more lines (not counting blank lines and braces);
+ *       share six or more lines (not counting blank lines and braces); no
+ *       code line is wider than the page;
  *   (b) a chunk defined in one chapter is used by name in another: the
  *       tangled program is whole, the woven chapters point at each other;
  *       tangle refuses a chunk defined in two chapters, a chunk not
@@ -115,6 +116,50 @@ static void no_two_chunks_share_six_lines(void **state)
     if (repeats > 0)
         fail_msg("%d block(s) of code written twice: define a chunk once and use it by name",
                  repeats);
+}
+
+/* The PDF prints code in a block 94 columns wide: a longer line runs into
+ * the margin. (Tabs count to the next multiple of 8.) */
+#define CODE_COLUMNS 94
+
+static void code_lines_fit_the_page(void **state)
+{
+    (void)state;
+    glob_t chapters;
+    assert_int_equal(glob("chapters/*.nw", 0, NULL, &chapters), 0);
+    int too_wide = 0;
+    for (size_t f = 0; f < chapters.gl_pathc; f++) {
+        struct tl_text text;
+        read_or_fail(chapters.gl_pathv[f], &text);
+        char line[4096];
+        int in_code = 0;
+        for (size_t i = 0; tl_line(text.data, i, line, sizeof line) == 0; i++) {
+            size_t length = strlen(line);
+            if (length >= 5 && strncmp(line, "<<", 2) == 0 && strcmp(line + length - 3, ">>=") == 0) {
+                in_code = 1;
+                continue;
+            }
+            if (line[0] == '@' && (line[1] == '\0' || line[1] == ' ' || line[1] == '\t'))
+                in_code = 0;
+            if (!in_code)
+                continue;
+            size_t columns = 0;
+            for (const unsigned char *c = (const unsigned char *)line; *c; c++)
+                if (*c == '\t')
+                    columns = (columns / 8 + 1) * 8;
+                else if ((*c & 0xC0) != 0x80) /* one column per UTF-8 character */
+                    columns++;
+            if (columns > CODE_COLUMNS) {
+                print_error("%s:%zu: %zu columns\n", chapters.gl_pathv[f], i + 1, columns);
+                too_wide++;
+            }
+        }
+        tl_text_free(&text);
+    }
+    globfree(&chapters);
+    if (too_wide > 0)
+        fail_msg("%d code line(s) wider than %d columns run into the margin", too_wide,
+                 CODE_COLUMNS);
 }
 
 /* ------------------------------------- (b) chunks across the chapters */
@@ -616,6 +661,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(no_two_chunks_share_six_lines),
+        cmocka_unit_test(code_lines_fit_the_page),
         cmocka_unit_test(a_chunk_of_one_chapter_is_used_in_another),
         cmocka_unit_test(a_chunk_defined_in_two_chapters_is_refused),
         cmocka_unit_test(a_chunk_not_closed_is_refused_at_its_start),

@@ -239,6 +239,8 @@ int main(int argc, char **argv)
     struct lines pipeline = read_all_lines(stdin);
     size_t *quote_start = checked_realloc(NULL, (pipeline.count + 1) * sizeof *quote_start);
     size_t *docs_first_line = checked_realloc(NULL, (pipeline.count + 1) * sizeof *docs_first_line);
+    /* The .nw file of each documentation chunk: the book has several. */
+    const char **docs_file = checked_realloc(NULL, (pipeline.count + 1) * sizeof *docs_file);
     size_t quote_count = 0, docs_count = 0, source_line = 1;
     struct text markdown = {0};
 
@@ -255,6 +257,7 @@ int main(int argc, char **argv)
         if (starts_with(token, "@begin docs ")) {
             in_docs = 1;
             docs_first_line[docs_count] = 0;
+            docs_file[docs_count] = source_name;
         } else if (starts_with(token, "@end docs ")) {
             if (docs_first_line[docs_count] == 0)
                 docs_first_line[docs_count] = source_line;
@@ -319,6 +322,7 @@ int main(int argc, char **argv)
             size_t length = strlen(text);
             while (length > 0 && text[length - 1] == '\n')
                 text[--length] = '\0';
+            source_name = docs_file[docs_index]; /* for the messages of emit_latex_line() */
             printf("@text %% nw: %s:%zu\n@nl\n", source_name, docs_first_line[docs_index]);
             for (char *line = text; length > 0 && line != NULL;) {
                 char *newline = strchr(line, '\n');
