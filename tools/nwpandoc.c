@@ -124,6 +124,14 @@ static int is_root(const struct lines *pipeline, const char *name)
     return 1;
 }
 
+/* A root that is data, not a program: "seed-table1.tsv", or with the
+ * weave's suffix, "seed-table1.tsv NWROOTOF2". */
+static int is_data_file(const char *name)
+{
+    const char *dot = strstr(name, ".tsv");
+    return dot != NULL && (dot[4] == '\0' || dot[4] == ' ');
+}
+
 static int defined_before(const struct lines *pipeline, size_t limit, const char *name)
 {
     for (size_t i = 0; i < limit; i++)
@@ -354,7 +362,9 @@ int main(int argc, char **argv)
                  j < pipeline.count && !starts_with(pipeline.item[j], "@end code"); j++) {
                 const char *name = pipeline.item[j] + 6;
                 if (starts_with(pipeline.item[j], "@defn ")) {
-                    if (is_root(&pipeline, name) && !defined_before(&pipeline, i, name))
+                    /* Data files (*.tsv) are roots too, but no programs. */
+                    if (is_root(&pipeline, name) && !defined_before(&pipeline, i, name) &&
+                        !is_data_file(name))
                         printf("@literal \\nwrootchunk{%s}\n", name);
                     break;
                 }
