@@ -127,7 +127,7 @@ build/mk/%.mk: build/stamps/%.tangled tools/chapter-mk | $(DEPS_LAB)
 # The whole book is woven at once (cross-references span chapters) into
 # build/chapters/NN-slug.tex and the index data build/chapters/index.tex.
 # It reads the tangled programs: Ctags finds the C definitions there.
-WEAVE_TOOLS := tools/weave tools/nwapart tools/cdefs tools/cuses tools/selfuses $(TOOLS)
+WEAVE_TOOLS := tools/weave tools/nwtabs tools/nwapart tools/cdefs tools/cuses tools/selfuses $(TOOLS)
 build/stamps/woven: $(CHAPTER_FILES) $(WEAVE_TOOLS) $(CHAPTERS:%=build/stamps/%.tangled) | $(DEPS_BOOK)
 	$(call step,WEAVE,chapters/*.nw)
 	$(Q)tools/weave build/chapters build/tools/nwpandoc build/nwline $(CHAPTER_FILES)
