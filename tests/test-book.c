@@ -657,11 +657,62 @@ static void the_latex_log_is_clean(void **state)
     tl_text_free(&log);
 }
 
+/* Printed data lines up: the seed's Table 1, a TSV with "—" (three bytes,
+ * one character) in its cells, is woven in aligned columns. The column is
+ * counted in printed characters. */
+static size_t column_of(const char *line, size_t cell)
+{
+    size_t column = 0;
+    const unsigned char *c = (const unsigned char *)line;
+    for (size_t seen = 0; *c; c++) {
+        if (c[0] == ' ' && c[1] == ' ' && (c[2] != ' ' || seen == 0)) {
+            while (*c == ' ')
+                c++, column++;
+            if (++seen == cell)
+                return column;
+        }
+        if (c[0] == '\\' && c[1] != '\0')
+            c++; /* totex writes \\ for a backslash, \{ for a brace: one column */
+        if ((*c & 0xC0) != 0x80)
+            column++;
+    }
+    return (size_t)-1;
+}
+
+static void printed_data_lines_up(void **state)
+{
+    (void)state;
+    struct tl_text tex;
+    read_or_fail("build/chapters/02-fronteiras-de-mensagens.tex", &tex);
+    const char *rows[] = {"Receptor \\\\ Emissor  ", "Linux 1  ", "Linux 2  ", "Solaris 1  "};
+    size_t first[5] = {0};
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        char needle[64];
+        snprintf(needle, sizeof needle, "\n%s", rows[r]);
+        const char *at = strstr(tex.data, needle);
+        if (at == NULL)
+            fail_msg("no woven row starting '%s' in the seed's Table 1", rows[r]);
+        char line[256];
+        size_t length = strcspn(at + 1, "\n");
+        snprintf(line, sizeof line, "%.*s", (int)length, at + 1);
+        for (size_t cell = 1; cell <= 4; cell++) {
+            size_t column = column_of(line, cell);
+            if (r == 0)
+                first[cell] = column;
+            else if (column != first[cell])
+                fail_msg("'%s': column %zu starts at %zu, in the header at %zu", line, cell + 1,
+                         column, first[cell]);
+        }
+    }
+    tl_text_free(&tex);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(no_two_chunks_share_six_lines),
         cmocka_unit_test(code_lines_fit_the_page),
+        cmocka_unit_test(printed_data_lines_up),
         cmocka_unit_test(a_chunk_of_one_chapter_is_used_in_another),
         cmocka_unit_test(a_chunk_defined_in_two_chapters_is_refused),
         cmocka_unit_test(a_chunk_not_closed_is_refused_at_its_start),
