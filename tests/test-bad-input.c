@@ -1,4 +1,4 @@
-/* test-bad-input: chapter 2's programs refuse bad command lines and report
+/* test-bad-input: the book's programs refuse bad command lines and report
  * run-time failures as the chapter says: a usage error is one stderr line
  * "PROGRAM: what was wrong 'ARGUMENT': what was expected", then the usage
  * line, exit 2, nothing on stdout; a failed system call is one stderr line
@@ -195,6 +195,58 @@ static void cli_help(void **state)
     tl_proc_free(&run);
 }
 
+/* ------------------------------------------- every program alike */
+
+/* One shared argument chunk, so every server and client of the book
+ * refuses the same bad numbers with the same words: " 5" and "+5" are not
+ * ports, " 5" is no connection count, and getopt's own message (with the
+ * program's path) never appears. */
+static void every_program_parses_arguments_alike(void **state)
+{
+    (void)state;
+    static const char *const servers[] = {"serv-hello", "serv-echo", "serv-32kb",
+                                          "serv-int-host-order", "serv-int-net-order"};
+    static const char *const clients[] = {"cli-hello", "cli-echo", "cli-32kb"};
+    char path[128], usage[160], prefix[64];
+    for (size_t i = 0; i < sizeof servers / sizeof servers[0]; i++) {
+        snprintf(path, sizeof path, "build/bin/%s", servers[i]);
+        snprintf(usage, sizeof usage, "usage: %s [-p PORT] [-n CONNECTIONS]", servers[i]);
+        snprintf(prefix, sizeof prefix, "%s: ", servers[i]);
+        check_failure(ARGS(path, "-p", " 5"), 2, prefix, WORDS("invalid port", "' 5'"), usage);
+        check_failure(ARGS(path, "-p", "+5"), 2, prefix, WORDS("invalid port", "'+5'"), usage);
+        check_failure(ARGS(path, "-n", " 5"), 2, prefix,
+                      WORDS("invalid connection count", "' 5'", "1 to 1000000"), usage);
+        check_failure(ARGS(path, "-p"), 2, prefix, WORDS("option '-p' needs a value"), usage);
+        check_failure(ARGS(path, "-q"), 2, prefix, WORDS("unknown option '-q'"), usage);
+    }
+    for (size_t i = 0; i < sizeof clients / sizeof clients[0]; i++) {
+        snprintf(path, sizeof path, "build/bin/%s", clients[i]);
+        snprintf(usage, sizeof usage, "usage: %s [-p PORT] HOST", clients[i]);
+        snprintf(prefix, sizeof prefix, "%s: ", clients[i]);
+        check_failure(ARGS(path, "-p", " 5", "127.0.0.1"), 2, prefix,
+                      WORDS("invalid port", "' 5'", "1 to 65535"), usage);
+        check_failure(ARGS(path, "-p", "+5", "127.0.0.1"), 2, prefix,
+                      WORDS("invalid port", "'+5'"), usage);
+        check_failure(ARGS(path, "-p"), 2, prefix, WORDS("option '-p' needs a value"), usage);
+    }
+    /* The integer clients take HOST NUMBER; NUMBER may be negative, but
+     * only with a minus sign and digits. */
+    static const char *const int_clients[] = {"cli-int-host-order", "cli-int-net-order"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "build/bin/%s", int_clients[i]);
+        snprintf(usage, sizeof usage, "usage: %s [-p PORT] HOST NUMBER", int_clients[i]);
+        snprintf(prefix, sizeof prefix, "%s: ", int_clients[i]);
+        check_failure(ARGS(path, "-p", "+5", "127.0.0.1", "1"), 2, prefix,
+                      WORDS("invalid port", "'+5'"), usage);
+        check_failure(ARGS(path, "127.0.0.1", " 7"), 2, prefix, WORDS("invalid number", "' 7'"),
+                      usage);
+        check_failure(ARGS(path, "127.0.0.1", "+7"), 2, prefix, WORDS("invalid number", "'+7'"),
+                      usage);
+        check_failure(ARGS(path, "127.0.0.1", "2147483648"), 2, prefix,
+                      WORDS("invalid number", "'2147483648'"), usage);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +264,7 @@ int main(void)
         cmocka_unit_test(cli_reports_an_unresolvable_host),
         cmocka_unit_test(cli_reports_a_refused_connection),
         cmocka_unit_test(cli_help),
+        cmocka_unit_test(every_program_parses_arguments_alike),
     };
     return cmocka_run_group_tests_name("bad input", tests, NULL, NULL);
 }
