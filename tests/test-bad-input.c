@@ -12,39 +12,9 @@
 #define SERV_USAGE "usage: serv-32kb [-p PORT] [-n CONNECTIONS]"
 #define CLI_USAGE "usage: cli-32kb [-p PORT] HOST"
 
-/* Checks a run that must end with exactly the lines first and then (NULL:
- * none) on stderr, where first must begin with prefix and contain every
- * string of words[] (NULL-terminated); nothing on stdout; exit status. */
-static void check_failure(char *const argv[], int status, const char *prefix, const char *words[],
-                          const char *then)
-{
-    struct tl_proc run;
-    int got = tl_run(&run, 30, argv);
-    const char *err = run.err.data;
-    if (run.timed_out)
-        fail_msg("%s %s... did not finish within 30 s", argv[0], argv[1] ? argv[1] : "");
-    print_message("  %s%s%s%s%s -> %d: %s", argv[0], argv[1] ? " " : "", argv[1] ? argv[1] : "",
-                  argv[1] && argv[2] ? " " : "", argv[1] && argv[2] ? argv[2] : "", got, err);
-    assert_int_equal(got, status);
-    assert_string_equal(run.out.data, "");
-    assert_int_equal(tl_count_lines(err), then ? 2 : 1);
-    assert_int_equal(err[strlen(err) - 1], '\n');
-    char line[512];
-    assert_int_equal(tl_line(err, 0, line, sizeof line), 0);
-    if (strncmp(line, prefix, strlen(prefix)) != 0)
-        fail_msg("stderr line '%s' does not start with '%s'", line, prefix);
-    for (size_t i = 0; words[i] != NULL; i++)
-        if (strstr(line, words[i]) == NULL)
-            fail_msg("stderr line '%s' does not name '%s'", line, words[i]);
-    if (then != NULL) {
-        assert_int_equal(tl_line(err, 1, line, sizeof line), 0);
-        assert_string_equal(line, then);
-    }
-    tl_proc_free(&run);
-}
-
-#define ARGS(...) ((char *[]){__VA_ARGS__, NULL})
-#define WORDS(...) ((const char *[]){__VA_ARGS__, NULL})
+#define check_failure tl_check_failure
+#define ARGS TL_ARGS
+#define WORDS TL_WORDS
 
 /* ------------------------------------------------------ serv-32kb */
 

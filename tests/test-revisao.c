@@ -27,35 +27,12 @@
 #define GREETING "Hello, world!\n"
 #define ECHO_SIZE (1024 * 1024)
 
-#define ARGS(...) ((char *[]){__VA_ARGS__, NULL})
-#define WORDS(...) ((const char *[]){__VA_ARGS__, NULL})
+#define ARGS TL_ARGS
+#define WORDS TL_WORDS
+#define check_failure tl_check_failure
+#define start_server tl_program_start
 
 /* ---------------------------------------------------------- servers */
-
-/* Starts PROGRAM -p 0 -n connections and waits (at most 5 s) for its
- * first line, "server: listening on port N". Returns N, or fails the test
- * (killing the server). */
-static unsigned start_server(struct tl_proc *server, const char *program, int connections)
-{
-    char count[32];
-    snprintf(count, sizeof count, "%d", connections);
-    char *argv[] = {(char *)program, "-p", "0", "-n", count, NULL};
-    if (tl_proc_start(server, argv) == -1)
-        fail_msg("cannot start %s: %s", program, strerror(errno));
-    double deadline = tl_now() + 5;
-    while (strchr(tl_text_str(&server->out), '\n') == NULL && tl_now() < deadline &&
-           tl_proc_pump(server, deadline))
-        ;
-    unsigned port = 0;
-    char newline = 0;
-    if (sscanf(tl_text_str(&server->out), "server: listening on port %u%c", &port, &newline) != 2 ||
-        newline != '\n' || port == 0 || port > 65535) {
-        tl_proc_kill(server);
-        fail_msg("%s did not say its port within 5 s; stdout: '%s' stderr: '%s'", program,
-                 tl_text_str(&server->out), tl_text_str(&server->err));
-    }
-    return port;
-}
 
 /* Waits (at most 10 s) for a server started with -n to exit by itself and
  * checks its whole stdout, stderr empty and exit 0. */
@@ -293,36 +270,6 @@ static void the_second_client_waits_for_the_first(void **state)
 
 /* ------------------------------------------------------ bad input */
 
-/* Checks a run that must end with exactly the lines first and then (NULL:
- * none) on stderr, where first must begin with prefix and contain every
- * string of words[]; nothing on stdout; the exit status. */
-static void check_failure(char *const argv[], int status, const char *prefix, const char *words[],
-                          const char *then)
-{
-    struct tl_proc run;
-    int got = tl_run(&run, 30, argv);
-    const char *err = run.err.data;
-    if (run.timed_out)
-        fail_msg("%s %s... did not finish within 30 s", argv[0], argv[1] ? argv[1] : "");
-    if (got != status)
-        fail_msg("%s %s %s: exit %d, expected %d; stderr: %s", argv[0], argv[1] ? argv[1] : "",
-                 argv[1] && argv[2] ? argv[2] : "", got, status, err);
-    assert_string_equal(run.out.data, "");
-    assert_int_equal(tl_count_lines(err), then ? 2 : 1);
-    assert_int_equal(err[strlen(err) - 1], '\n');
-    char line[512];
-    assert_int_equal(tl_line(err, 0, line, sizeof line), 0);
-    if (strncmp(line, prefix, strlen(prefix)) != 0)
-        fail_msg("stderr line '%s' does not start with '%s'", line, prefix);
-    for (size_t i = 0; words[i] != NULL; i++)
-        if (strstr(line, words[i]) == NULL)
-            fail_msg("stderr line '%s' does not name '%s'", line, words[i]);
-    if (then != NULL) {
-        assert_int_equal(tl_line(err, 1, line, sizeof line), 0);
-        assert_string_equal(line, then);
-    }
-    tl_proc_free(&run);
-}
 
 struct program {
     const char *path;

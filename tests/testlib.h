@@ -269,16 +269,17 @@ static inline int tl_sh(struct tl_proc *proc, double timeout, const char *comman
 
 /* ---------------------------------------------------- serv-32kb */
 
-/* Starts build/bin/serv-32kb -p 0 -n connections and waits (at most 5 s)
- * for its first line, "server: listening on port N". Returns N, or fails
- * the test (killing the server). */
-static inline unsigned tl_server_start(struct tl_proc *server, int connections)
+/* Starts a server of the book, PROGRAM -p 0 -n connections, and waits (at
+ * most 5 s) for its first line, "server: listening on port N". Returns N,
+ * or fails the test (killing the server). */
+static inline unsigned tl_program_start(struct tl_proc *server, const char *program,
+                                        int connections)
 {
     char count[32];
     snprintf(count, sizeof count, "%d", connections);
-    char *argv[] = {SERV_32KB, "-p", "0", "-n", count, NULL};
+    char *argv[] = {(char *)program, "-p", "0", "-n", count, NULL};
     if (tl_proc_start(server, argv) == -1)
-        fail_msg("cannot start %s: %s", SERV_32KB, strerror(errno));
+        fail_msg("cannot start %s: %s", program, strerror(errno));
     double deadline = tl_now() + 5;
     while (strchr(tl_text_str(&server->out), '\n') == NULL && tl_now() < deadline &&
            tl_proc_pump(server, deadline))
@@ -288,11 +289,18 @@ static inline unsigned tl_server_start(struct tl_proc *server, int connections)
     if (sscanf(tl_text_str(&server->out), "server: listening on port %u%c", &port, &newline) != 2 ||
         newline != '\n' || port == 0 || port > 65535) {
         tl_proc_kill(server);
-        fail_msg("serv-32kb did not say its port within 5 s; stdout: '%s' stderr: '%s'",
+        fail_msg("%s did not say its port within 5 s; stdout: '%s' stderr: '%s'", program,
                  tl_text_str(&server->out), tl_text_str(&server->err));
     }
     return port;
 }
+
+/* The same for build/bin/serv-32kb. */
+static inline unsigned tl_server_start(struct tl_proc *server, int connections)
+{
+    return tl_program_start(server, SERV_32KB, connections);
+}
+
 
 /* A TCP socket bound to 127.0.0.1 on a port the kernel picks, not yet
  * listening; stores that port in *port. Fails the test if it cannot. */
@@ -410,5 +418,43 @@ static inline int tl_server_teardown(void **state)
     tl_proc_free(*state);
     return 0;
 }
+
+/* ------------------------------------------------- bad command lines */
+
+/* Runs argv, which must end with exactly the lines first and then (NULL:
+ * none) on stderr, where first begins with prefix and contains every
+ * string of words[] (NULL-terminated); nothing on stdout; that exit status. */
+static inline void tl_check_failure(char *const argv[], int status, const char *prefix,
+                                    const char *words[], const char *then)
+{
+    struct tl_proc run;
+    int got = tl_run(&run, 30, argv);
+    const char *err = tl_text_str(&run.err);
+    if (run.timed_out)
+        fail_msg("%s %s... did not finish within 30 s", argv[0], argv[1] ? argv[1] : "");
+    print_message("  %s%s%s%s%s -> %d: %s", argv[0], argv[1] ? " " : "", argv[1] ? argv[1] : "",
+                  argv[1] && argv[2] ? " " : "", argv[1] && argv[2] ? argv[2] : "", got, err);
+    if (got != status)
+        fail_msg("%s %s %s: exit %d, expected %d; stderr: %s", argv[0], argv[1] ? argv[1] : "",
+                 argv[1] && argv[2] ? argv[2] : "", got, status, err);
+    assert_string_equal(tl_text_str(&run.out), "");
+    assert_int_equal(tl_count_lines(err), then ? 2 : 1);
+    assert_int_equal(err[strlen(err) - 1], '\n');
+    char line[512];
+    assert_int_equal(tl_line(err, 0, line, sizeof line), 0);
+    if (strncmp(line, prefix, strlen(prefix)) != 0)
+        fail_msg("stderr line '%s' does not start with '%s'", line, prefix);
+    for (size_t i = 0; words[i] != NULL; i++)
+        if (strstr(line, words[i]) == NULL)
+            fail_msg("stderr line '%s' does not name '%s'", line, words[i]);
+    if (then != NULL) {
+        assert_int_equal(tl_line(err, 1, line, sizeof line), 0);
+        assert_string_equal(line, then);
+    }
+    tl_proc_free(&run);
+}
+
+#define TL_ARGS(...) ((char *[]){__VA_ARGS__, NULL})
+#define TL_WORDS(...) ((const char *[]){__VA_ARGS__, NULL})
 
 #endif /* TESTLIB_H */
