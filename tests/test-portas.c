@@ -590,7 +590,7 @@ static void the_ephemeral_table_is_recounted(void **state)
     assert_int_equal(number_long("range-size"), high - low + 1);
     long runs = number_long("ephemeral-runs");
     char line[256], bound[32];
-    long rows = 0, in_range = 0, same = 0, even = 0, last = 0;
+    long rows = 0, in_range = 0, same = 0, even = 0, last = 0, ascending = 1;
     for (size_t i = 1; tl_line(table.data, i, line, sizeof line) == 0; i++) {
         long row, client, server;
         if (sscanf(line, "%ld\t%31[^\t]\t%ld\t%ld", &row, bound, &client, &server) != 4)
@@ -600,6 +600,8 @@ static void the_ephemeral_table_is_recounted(void **state)
         in_range += client >= low && client <= high;
         same += client == server;
         even += row <= runs && client % 2 == 0;
+        if (row > 1 && row <= runs && client <= last)
+            ascending = 0;
         last = client;
         has_line("ephemeral.txt", transcript.data, "client: connected using local 127.0.0.1:%ld",
                  client);
@@ -613,6 +615,11 @@ static void the_ephemeral_table_is_recounted(void **state)
     assert_int_equal(same, rows);
     assert_int_equal(even, number_long("ephemeral-even"));
     assert_int_equal(last, number_long("ephemeral-bind0"));
+    char value[16];
+    assert_string_equal(number("ephemeral-ascending", value, sizeof value),
+                        ascending ? "yes" : "no");
+    assert_string_equal(number("ephemeral-bind0-odd", value, sizeof value),
+                        last % 2 == 1 ? "yes" : "no");
     tl_text_free(&table);
     tl_text_free(&transcript);
     tl_text_free(&range);
