@@ -646,6 +646,8 @@ static void the_time_wait_runs_are_this_builds(void **state)
     assert_int_equal(number_long("tw1-peer"), 0);
     assert_int_equal(number_long("tw1-noreuse"), 1);
     assert_int_equal(number_long("tw1-reuse"), 0);
+    long left = number_long("tw1-seconds-left"); /* Linux's TIME_WAIT: 60 s */
+    assert_true(left >= 1 && left <= 60);
     char needle[64];
     snprintf(needle, sizeof needle, "127.0.0.1:%ld ", port);
     const char *tw = strstr(text.data, "\nTIME-WAIT");
