@@ -174,8 +174,10 @@ static void cli_help(void **state)
 static void every_program_parses_arguments_alike(void **state)
 {
     (void)state;
-    static const char *const servers[] = {"serv-hello", "serv-echo", "serv-32kb",
-                                          "serv-int-host-order", "serv-int-net-order"};
+    static const char *const servers[] = {"serv-hello",          "serv-echo",
+                                          "serv-32kb",           "serv-int-host-order",
+                                          "serv-int-net-order",  "serv-peername",
+                                          "serv-noreuse"};
     static const char *const clients[] = {"cli-hello", "cli-echo", "cli-32kb"};
     char path[128], usage[160], prefix[64];
     for (size_t i = 0; i < sizeof servers / sizeof servers[0]; i++) {
