@@ -537,6 +537,24 @@ static void a_use_is_a_real_use(void **state)
     assert_int_equal(count(b, "\\nwindexuse{\\nwixident{usage}}"), 1);
     assert_int_equal(count(b, "{\\nwixident{PORT}}"), 0);
     assert_int_equal(count(b, "{\\nwixident{helper}}"), 0);
+    /* a.c and b.c each define usage(): two identifiers, indexed apart
+     * (the key after the name differs), and a.c's main uses a.c's. */
+    char key_a[128], key_b[128], wanted[300];
+    const char *defn = "\\nwindexdefn{\\nwixident{usage}}{";
+    const char *at = strstr(usage_chunk, defn);
+    assert_non_null(at);
+    assert_int_equal(sscanf(at + strlen(defn), "%127[^}]", key_a), 1);
+    at = strstr(b, defn);
+    assert_non_null(at);
+    assert_int_equal(sscanf(at + strlen(defn), "%127[^}]", key_b), 1);
+    print_message("  usage() of a.c is '%s', of b.c '%s'\n", key_a, key_b);
+    assert_string_not_equal(key_a, key_b);
+    snprintf(wanted, sizeof wanted, "\\nwindexuse{\\nwixident{usage}}{%s}", key_a);
+    assert_int_equal(count(a, wanted), 1);
+    snprintf(wanted, sizeof wanted, "\\nwindexuse{\\nwixident{usage}}{%s}", key_b);
+    assert_int_equal(count(a, wanted), 0);
+    /* The printed name is usage, whatever the key. */
+    assert_int_equal(count(tex.data, "\\nwixident{usage@@"), 0);
     /* A shell script defines and uses no C identifier. */
     char *script = woven_chunk(tex.data, "run.sh");
     assert_int_equal(count(script, "\\nwixident"), 0);
