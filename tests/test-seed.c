@@ -15,7 +15,7 @@
  *   (c) the listing files have no tab characters;
  *   (d) tools/seed-captions made build/tex/seed-listings.tex, and refuses
  *       bad input with one line naming FILE:LINE, writing nothing;
- *   (e) the PDF shows each placed listing (02-10) with its caption, its
+ *   (e) the PDF shows each placed listing (02-16) with its caption, its
  *       first and last lines just above the caption.
  * Run from the top of the tree after `make` (make test does). */
 #include "testlib.h"
@@ -26,7 +26,7 @@
 #define LISTINGS_TSV SEED_DIR "/listings.tsv"
 #define FIRST_LISTING 2
 #define LAST_LISTING 16
-#define LAST_PLACED 10 /* 11-16 are for a later chapter */
+#define LAST_PLACED 16
 
 static const char *const report_paths[] = {
     "/work/shared/seed/mc823-atividade2-report.txt",
@@ -457,6 +457,11 @@ static void the_pdf_shows_the_placed_listings(void **state)
             snprintf(last, sizeof last, "%.*s", (int)end, start);
         }
         tl_text_free(&text);
+        /* pdftotext prints the far-right State column of 11 and 12 after the
+         * other lines, as the seed's own extraction did (README): the last
+         * line is looked for without it. */
+        if (state_joined(n) && strrchr(last, ' ') != NULL)
+            *strrchr(last, ' ') = '\0';
         size_t window = 4000;
         const char *from = caption - run.out.data > (ptrdiff_t)window ? caption - window
                                                                       : run.out.data;

@@ -1,0 +1,555 @@
+/* test-concorrente: chapter 5's concurrent echo servers, the real programs
+ * in build/bin, on 127.0.0.1 and ephemeral ports, and the chapter's numbers
+ * against this build's data.
+ *   - 50 clients at once each echo 256 KiB of random bytes, byte-exact;
+ *     afterwards the server has no child and no zombie, and its open
+ *     descriptors (/proc/PID/fd) are what they were before;
+ *   - 500 short connections in a row: no zombie, the descriptors flat;
+ *   - a silent client does not block a second one; a client that resets
+ *     (SO_LINGER 0) mid-stream, one that half-closes (gets its echo, then
+ *     the end) and one that leaves without reading leave the server
+ *     serving, and every child says it closed (none died of SIGPIPE);
+ *   - serv-echo-fork-zombie leaves one <defunct> child per client,
+ *     serv-echo-fork-signal all but the first, serv-echo-fork none;
+ *   - the iterative serv-echo makes a second client wait, serv-echo-fork
+ *     does not;
+ *   - bad command lines, -h;
+ *   - the transcripts and the tables are this build's.
+ * Generous time limits: a loaded 2-core machine passes. Every wait is
+ * bounded. */
+#include "testlib.h"
+
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#define SERV_FORK "build/bin/serv-echo-fork"
+#define SERV_ZOMBIE "build/bin/serv-echo-fork-zombie"
+#define SERV_SIGNAL "build/bin/serv-echo-fork-signal"
+#define SERV_BYTEWISE "build/bin/serv-echo-fork-bytewise"
+#define CLI_MANY "build/bin/cli-many-connections"
+#define SERV_ECHO "build/bin/serv-echo"
+#define RESULTS "build/results/05-servidor-concorrente"
+
+#define CLIENTS 50
+#define CLIENT_BYTES (256 * 1024)
+#define SHORT_CONNECTIONS 500
+
+/* ------------------------------------------------------ processes */
+
+static int count_fds(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *dir = opendir(path);
+    if (dir == NULL)
+        fail_msg("cannot open %s: %s", path, strerror(errno));
+    int n = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL)
+        if (entry->d_name[0] != '.')
+            n++;
+    closedir(dir);
+    return n;
+}
+
+/* The children of parent, and how many of them are zombies. */
+static int count_children(pid_t parent, int *zombies)
+{
+    DIR *proc = opendir("/proc");
+    assert_non_null(proc);
+    int n = 0;
+    *zombies = 0;
+    struct dirent *entry;
+    while ((entry = readdir(proc)) != NULL) {
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
+            continue;
+        char path[300], line[512];
+        snprintf(path, sizeof path, "/proc/%s/stat", entry->d_name);
+        FILE *file = fopen(path, "r");
+        if (file == NULL)
+            continue;
+        char *got = fgets(line, sizeof line, file);
+        fclose(file);
+        const char *after = got ? strrchr(line, ')') : NULL;
+        char state;
+        int ppid;
+        if (after == NULL || sscanf(after, ") %c %d", &state, &ppid) != 2 || ppid != parent)
+            continue;
+        n++;
+        if (state == 'Z')
+            (*zombies)++;
+    }
+    closedir(proc);
+    return n;
+}
+
+/* Waits (at most seconds) until no child of parent is running, then
+ * until at most allowed zombies are left (a child that has just exited is
+ * a zombie until the SIGCHLD handler runs); returns the zombies left. */
+static int settle(pid_t parent, double seconds, int allowed)
+{
+    double deadline = tl_now() + seconds;
+    int zombies, children;
+    while ((children = count_children(parent, &zombies)) > zombies && tl_now() < deadline)
+        tl_sleep(0.02);
+    if (children > zombies)
+        fail_msg("%d children of %d still running after %.0f s", children - zombies,
+                 (int)parent, seconds);
+    double grace = tl_now() + 5; /* for a handler that would reap them */
+    while (count_children(parent, &zombies) > allowed && tl_now() < grace)
+        tl_sleep(0.02);
+    return zombies;
+}
+
+static int count_lines_with(const char *text, const char *word)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, word)) != NULL; p += strlen(word))
+        n++;
+    return n;
+}
+
+/* Waits (at most 60 s) for a server started with -n to exit by itself:
+ * exit 0 and `closed` "closing connection" lines. */
+static void finish_server(struct tl_proc *server, int closed)
+{
+    int status = tl_proc_finish(server, 60);
+    if (server->timed_out)
+        fail_msg("the server did not exit within 60 s; stdout:\n%s", server->out.data);
+    assert_int_equal(status, 0);
+    assert_int_equal(count_lines_with(server->out.data, "server: closing connection"), closed);
+}
+
+/* --------------------------------------------------------- clients */
+
+static int connect_loopback(unsigned port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd != -1);
+    struct timeval limit = {20, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    struct sockaddr_in address;
+    memset(&address, 0, sizeof address);
+    address.sin_family = AF_INET;
+    address.sin_port = htons((uint16_t)port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&address, sizeof address) == -1)
+        fail_msg("connect to 127.0.0.1 port %u: %s", port, strerror(errno));
+    return fd;
+}
+
+static void send_text(int fd, const char *text)
+{
+    size_t length = strlen(text);
+    if (send(fd, text, length, MSG_NOSIGNAL) != (ssize_t)length)
+        fail_msg("send: %s", strerror(errno));
+}
+
+/* True if something (data or the end) arrives within the given seconds. */
+static int anything_within(int fd, double seconds)
+{
+    struct pollfd readable = {fd, POLLIN, 0};
+    int ready = poll(&readable, 1, (int)(seconds * 1000));
+    return ready > 0;
+}
+
+/* Reads exactly length bytes (at most 20 s) and compares them with text. */
+static void expect_echo(int fd, const char *text)
+{
+    size_t length = strlen(text), got = 0;
+    char buffer[256];
+    assert_true(length < sizeof buffer);
+    while (got < length) {
+        if (!anything_within(fd, 20))
+            fail_msg("no echo of '%s' within 20 s", text);
+        ssize_t n = recv(fd, buffer + got, length - got, 0);
+        if (n <= 0)
+            fail_msg("the connection ended before the echo of '%s'", text);
+        got += (size_t)n;
+    }
+    assert_memory_equal(buffer, text, length);
+}
+
+/* One short connection: "x" and its echo. */
+static void one_echo(unsigned port)
+{
+    int fd = connect_loopback(port);
+    send_text(fd, "x");
+    expect_echo(fd, "x");
+    close(fd);
+}
+
+/* ----------------------------------------------------- concurrency */
+
+struct client {
+    int fd;
+    size_t sent, received;
+    int done;
+};
+
+static void fifty_clients_echo_256_kib_each(void **state)
+{
+    struct tl_proc *server = *state;
+    unsigned port = tl_program_start(server, SERV_FORK, CLIENTS + 1);
+    int fds_before = count_fds(server->pid);
+
+    static unsigned char data[CLIENT_BYTES + CLIENTS];
+    srand(5823);
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (unsigned char)(rand() >> 7);
+    static struct client clients[CLIENTS];
+    for (int c = 0; c < CLIENTS; c++) {
+        clients[c] = (struct client){connect_loopback(port), 0, 0, 0};
+        fcntl(clients[c].fd, F_SETFL, fcntl(clients[c].fd, F_GETFL) | O_NONBLOCK);
+    }
+    /* client c sends data + c: every client's bytes differ from the others' */
+    double deadline = tl_now() + 180;
+    int left = CLIENTS;
+    static unsigned char buffer[65536];
+    while (left > 0) {
+        if (tl_now() > deadline)
+            fail_msg("%d clients not done after 180 s", left);
+        struct pollfd ready[CLIENTS];
+        for (int c = 0; c < CLIENTS; c++) {
+            ready[c].fd = clients[c].done ? -1 : clients[c].fd;
+            ready[c].events = POLLIN | (clients[c].sent < CLIENT_BYTES ? POLLOUT : 0);
+            ready[c].revents = 0;
+        }
+        if (poll(ready, CLIENTS, 1000) <= 0)
+            continue;
+        for (int c = 0; c < CLIENTS; c++) {
+            struct client *k = &clients[c];
+            if (k->done)
+                continue;
+            if ((ready[c].revents & POLLOUT) && k->sent < CLIENT_BYTES) {
+                size_t chunk = CLIENT_BYTES - k->sent > 16384 ? 16384 : CLIENT_BYTES - k->sent;
+                ssize_t n = send(k->fd, data + c + k->sent, chunk, MSG_NOSIGNAL);
+                if (n > 0 && (k->sent += (size_t)n) == CLIENT_BYTES)
+                    shutdown(k->fd, SHUT_WR);
+                if (n == -1 && errno != EAGAIN)
+                    fail_msg("client %d: send: %s", c, strerror(errno));
+            }
+            if (ready[c].revents & (POLLIN | POLLHUP | POLLERR)) {
+                ssize_t n = recv(k->fd, buffer, sizeof buffer, 0);
+                if (n == -1 && errno == EAGAIN)
+                    continue;
+                if (n == -1)
+                    fail_msg("client %d: recv: %s", c, strerror(errno));
+                if (n == 0) {
+                    if (k->received != CLIENT_BYTES)
+                        fail_msg("client %d: the echo ended after %zu bytes", c, k->received);
+                    k->done = 1;
+                    left--;
+                    continue;
+                }
+                if (k->received + (size_t)n > CLIENT_BYTES ||
+                    memcmp(buffer, data + c + k->received, (size_t)n) != 0)
+                    fail_msg("client %d: the echo differs after %zu bytes", c, k->received);
+                k->received += (size_t)n;
+            }
+        }
+    }
+    for (int c = 0; c < CLIENTS; c++)
+        close(clients[c].fd);
+    assert_int_equal(settle(server->pid, 30, 0), 0);
+    int zombies;
+    assert_int_equal(count_children(server->pid, &zombies), 0);
+    assert_int_equal(count_fds(server->pid), fds_before);
+    one_echo(port); /* the last connection: the server exits */
+    finish_server(server, CLIENTS + 1);
+}
+
+static void five_hundred_short_connections_leave_nothing(void **state)
+{
+    struct tl_proc *server = *state;
+    unsigned port = tl_program_start(server, SERV_FORK, SHORT_CONNECTIONS + 1);
+    int fds_before = count_fds(server->pid);
+    for (int i = 1; i <= SHORT_CONNECTIONS; i++) {
+        one_echo(port);
+        if (i % 100 == 0) {
+            assert_int_equal(settle(server->pid, 30, 0), 0);
+            if (count_fds(server->pid) != fds_before)
+                fail_msg("after %d connections the server has %d descriptors, not %d", i,
+                         count_fds(server->pid), fds_before);
+        }
+    }
+    one_echo(port);
+    finish_server(server, SHORT_CONNECTIONS + 1);
+}
+
+/* A: silent; B: served meanwhile; C: resets mid-stream; D: half-closes;
+ * E: leaves without reading; F: served afterwards. */
+static void misbehaving_clients_leave_the_server_serving(void **state)
+{
+    struct tl_proc *server = *state;
+    unsigned port = tl_program_start(server, SERV_FORK, 6);
+    int silent = connect_loopback(port);
+
+    int b = connect_loopback(port);
+    send_text(b, "served");
+    expect_echo(b, "served");
+    close(b);
+
+    static char lots[1024 * 1024];
+    memset(lots, 'r', sizeof lots);
+    int c = connect_loopback(port);
+    fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK);
+    while (send(c, lots, sizeof lots, MSG_NOSIGNAL) > 0)
+        ;
+    struct linger reset = {1, 0};
+    assert_int_equal(setsockopt(c, SOL_SOCKET, SO_LINGER, &reset, sizeof reset), 0);
+    close(c); /* RST */
+
+    int d = connect_loopback(port);
+    send_text(d, "half");
+    assert_int_equal(shutdown(d, SHUT_WR), 0);
+    expect_echo(d, "half");
+    if (!anything_within(d, 20))
+        fail_msg("no end of the stream within 20 s of the half-close");
+    char byte;
+    assert_int_equal(recv(d, &byte, 1, 0), 0);
+    close(d);
+
+    int e = connect_loopback(port);
+    fcntl(e, F_SETFL, fcntl(e, F_GETFL) | O_NONBLOCK);
+    while (send(e, lots, sizeof lots, MSG_NOSIGNAL) > 0)
+        ;
+    close(e); /* unread data: the kernel resets this one too */
+
+    one_echo(port);
+    assert_true(kill(server->pid, 0) == 0);
+    close(silent);
+    finish_server(server, 6); /* every child said it closed: none died of SIGPIPE */
+}
+
+/* ---------------------------------------------------------- zombies */
+
+static void zombies_of_each_variant(void **state)
+{
+    struct tl_proc *server = *state;
+    const struct {
+        const char *path;
+        int zombies;
+    } variants[] = {{SERV_ZOMBIE, 3}, {SERV_SIGNAL, 2}, {SERV_FORK, 0}};
+    for (size_t v = 0; v < 3; v++) {
+        unsigned port = tl_program_start(server, variants[v].path, 4);
+        for (int i = 0; i < 3; i++) {
+            one_echo(port);
+            /* after client i + 1: the zombie variant has i + 1, the signal()
+             * one i (its first child was reaped), serv-echo-fork none */
+            int allowed = variants[v].zombies - (2 - i);
+            settle(server->pid, 30, allowed > 0 ? allowed : 0);
+        }
+        int zombies = settle(server->pid, 30, variants[v].zombies);
+        print_message("  %s: %d zombies after 3 clients\n", variants[v].path, zombies);
+        if (zombies != variants[v].zombies)
+            fail_msg("%s left %d zombies, expected %d", variants[v].path, zombies,
+                     variants[v].zombies);
+        one_echo(port);
+        finish_server(server, 4);
+        tl_proc_free(server);
+    }
+}
+
+/* ----------------------------------------------- iterative vs fork */
+
+static void only_the_iterative_server_makes_the_second_client_wait(void **state)
+{
+    struct tl_proc *server = *state;
+    const char *programs[] = {SERV_ECHO, SERV_FORK};
+    for (size_t p = 0; p < 2; p++) {
+        unsigned port = tl_program_start(server, programs[p], 2);
+        int a = connect_loopback(port);
+        send_text(a, "a");
+        expect_echo(a, "a");
+        int b = connect_loopback(port);
+        send_text(b, "b");
+        if (p == 0) {
+            if (anything_within(b, 0.5))
+                fail_msg("serv-echo answered client B while client A was connected");
+            close(a);
+            expect_echo(b, "b");
+        } else {
+            expect_echo(b, "b"); /* with client A still connected */
+            close(a);
+        }
+        close(b);
+        int status = tl_proc_finish(server, 60);
+        assert_false(server->timed_out);
+        assert_int_equal(status, 0);
+        tl_proc_free(server);
+    }
+}
+
+/* ------------------------------------------------------- bad input */
+
+static void bad_command_lines_and_help(void **state)
+{
+    (void)state;
+    const char *servers[] = {SERV_FORK, SERV_ZOMBIE, SERV_SIGNAL, SERV_BYTEWISE};
+    for (size_t s = 0; s < 4; s++) {
+        const char *name = strrchr(servers[s], '/') + 1;
+        char prefix[64], usage[160];
+        snprintf(prefix, sizeof prefix, "%s: ", name);
+        struct tl_proc help;
+        assert_int_equal(tl_runl(&help, 10, servers[s], "-h", (char *)NULL), 0);
+        snprintf(usage, sizeof usage, "usage: %s [-p PORT] [-n CONNECTIONS]", name);
+        assert_true(strncmp(help.out.data, usage, strlen(usage)) == 0);
+        assert_int_equal(tl_count_lines(help.out.data), 1);
+        help.out.data[strlen(help.out.data) - 1] = '\0';
+        snprintf(usage, sizeof usage, "%s", help.out.data);
+        tl_proc_free(&help);
+        tl_check_failure(TL_ARGS((char *)servers[s], "-p", "70000"), 2, prefix,
+                         TL_WORDS("invalid port", "'70000'"), usage);
+        tl_check_failure(TL_ARGS((char *)servers[s], "-n", "0"), 2, prefix,
+                         TL_WORDS("invalid connection count", "'0'"), usage);
+        tl_check_failure(TL_ARGS((char *)servers[s], "extra"), 2, prefix,
+                         TL_WORDS("unexpected argument", "'extra'"), usage);
+        tl_check_failure(TL_ARGS((char *)servers[s], "-x"), 2, prefix,
+                         TL_WORDS("unknown option", "'-x'"), usage);
+    }
+    const char *cli_usage = "usage: cli-many-connections [-p PORT] [-c COUNT] HOST";
+    tl_check_failure(TL_ARGS(CLI_MANY, "-c", "0", "127.0.0.1"), 2, "cli-many-connections: ",
+                     TL_WORDS("invalid count", "'0'"), cli_usage);
+    tl_check_failure(TL_ARGS(CLI_MANY, "-p", "0", "127.0.0.1"), 2, "cli-many-connections: ",
+                     TL_WORDS("invalid port", "'0'"), cli_usage);
+    tl_check_failure(TL_ARGS(CLI_MANY), 2, "cli-many-connections: ", TL_WORDS("missing HOST"),
+                     cli_usage);
+}
+
+/* ------------------------------------------------ this build's data */
+
+static struct tl_text numbers;
+
+/* The value of key in numbers.tsv; four calls may share one expression. */
+static const char *number(const char *key)
+{
+    static char values[4][256];
+    static size_t next;
+    char *value = values[next++ % 4];
+    if (numbers.data == NULL && tl_read_file(RESULTS "/numbers.tsv", &numbers) != 0)
+        fail_msg("cannot read " RESULTS "/numbers.tsv (has `make` run?)");
+    char line[512];
+    for (size_t i = 0; tl_line(numbers.data, i, line, sizeof line) == 0; i++) {
+        char *tab = strchr(line, '\t');
+        if (tab != NULL && (size_t)(tab - line) == strlen(key) &&
+            strncmp(line, key, strlen(key)) == 0) {
+            snprintf(value, sizeof values[0], "%s", tab + 1);
+            return value;
+        }
+    }
+    fail_msg("numbers.tsv has no key '%s'", key);
+    return NULL;
+}
+
+static void read_result(const char *name, struct tl_text *text)
+{
+    char path[256];
+    snprintf(path, sizeof path, RESULTS "/%s", name);
+    memset(text, 0, sizeof *text);
+    if (tl_read_file(path, text) != 0)
+        fail_msg("cannot read %s", path);
+}
+
+static void the_transcripts_and_numbers_agree(void **state)
+{
+    (void)state;
+    struct tl_text text;
+    char expected[256];
+    /* the port and the parent: in the photographs */
+    read_result("netstat-antes.txt", &text);
+    snprintf(expected, sizeof expected, "0.0.0.0:%s ", number("conc-port"));
+    assert_non_null(strstr(text.data, expected));
+    tl_text_free(&text);
+    read_result("ps-durante.txt", &text);
+    snprintf(expected, sizeof expected, " %s S", number("conc-parent-pid"));
+    assert_int_equal(count_lines_with(text.data, expected), atoi(number("conc-children-during")));
+    tl_text_free(&text);
+    /* the figure's PIDs, descriptors and ports: in the ss -p transcript */
+    read_result("sockets.txt", &text);
+    for (int c = 1; c <= 2; c++) {
+        char key[64];
+        snprintf(key, sizeof key, "conc-child%d-pid", c);
+        snprintf(expected, sizeof expected, "pid=%s,", number(key));
+        assert_non_null(strstr(text.data, expected));
+        snprintf(key, sizeof key, "conc-client%d-port", c);
+        snprintf(expected, sizeof expected, "127.0.0.1:%s ", number(key));
+        assert_non_null(strstr(text.data, expected));
+    }
+    snprintf(expected, sizeof expected, "pid=%s,fd=%s)", number("conc-parent-pid"),
+             number("conc-listen-fd"));
+    assert_non_null(strstr(text.data, expected));
+    tl_text_free(&text);
+    /* the zombies the text counts are the <defunct> lines */
+    read_result("zumbis.txt", &text);
+    int defunct = atoi(number("conc-zombies-zombie")) + atoi(number("conc-zombies-signal")) +
+                  atoi(number("conc-zombies-fork"));
+    assert_int_equal(count_lines_with(text.data, "<defunct>"), defunct);
+    assert_int_equal(atoi(number("conc-zombies-zombie")), 3);
+    assert_int_equal(atoi(number("conc-zombies-fork")), 0);
+    tl_text_free(&text);
+    /* client 2 got its echo while client 1 (1.5 s) was connected */
+    assert_true(atoi(number("conc-wait-ms")) < 1400);
+}
+
+/* Every cell of a TSV table is in the LaTeX table made from it. */
+static void check_table(const char *name)
+{
+    char tsv[64], tex[64];
+    snprintf(tsv, sizeof tsv, "%s.tsv", name);
+    snprintf(tex, sizeof tex, "%s.tex", name);
+    struct tl_text data, table;
+    read_result(tsv, &data);
+    read_result(tex, &table);
+    char line[512];
+    for (size_t i = 1; tl_line(data.data, i, line, sizeof line) == 0; i++)
+        for (char *cell = strtok(line, "\t"); cell != NULL; cell = strtok(NULL, "\t"))
+            if (strstr(table.data, cell) == NULL)
+                fail_msg("%s has '%s', %s does not", tsv, cell, tex);
+    tl_text_free(&data);
+    tl_text_free(&table);
+}
+
+static void the_tables_are_this_builds(void **state)
+{
+    (void)state;
+    check_table("eco");
+    check_table("conexoes");
+    double bytewise = atof(number("conc-bytewise-rate"));
+    double buffered = atof(number("conc-buffered-rate"));
+    assert_true(bytewise > 0 && buffered > 0);
+    double speedup = buffered / bytewise;
+    double difference = speedup - atof(number("conc-speedup"));
+    assert_true(difference <= 1 + speedup * 0.05 && -difference <= 1 + speedup * 0.05);
+    assert_true(buffered > bytewise); /* what the chapter says */
+    if (strcmp(number("conc-strace"), "yes") == 0) {
+        long calls = atol(number("conc-bytewise-calls"));
+        long traced = atol(number("conc-bytewise-traced"));
+        assert_true(calls >= 2 * traced && calls <= 2 * traced + 8);
+    }
+    assert_true(atol(number("conc-fork-rate")) > 0 && atol(number("conc-iterative-rate")) > 0);
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(fifty_clients_echo_256_kib_each, tl_server_setup,
+                                        tl_server_teardown),
+        cmocka_unit_test_setup_teardown(five_hundred_short_connections_leave_nothing,
+                                        tl_server_setup, tl_server_teardown),
+        cmocka_unit_test_setup_teardown(misbehaving_clients_leave_the_server_serving,
+                                        tl_server_setup, tl_server_teardown),
+        cmocka_unit_test_setup_teardown(zombies_of_each_variant, tl_server_setup,
+                                        tl_server_teardown),
+        cmocka_unit_test_setup_teardown(only_the_iterative_server_makes_the_second_client_wait,
+                                        tl_server_setup, tl_server_teardown),
+        cmocka_unit_test(bad_command_lines_and_help),
+        cmocka_unit_test(the_transcripts_and_numbers_agree),
+        cmocka_unit_test(the_tables_are_this_builds),
+    };
+    return cmocka_run_group_tests_name("chapter 5: the concurrent server", tests, NULL, NULL);
+}
