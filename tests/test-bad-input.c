@@ -176,8 +176,8 @@ static void every_program_parses_arguments_alike(void **state)
     (void)state;
     static const char *const servers[] = {"serv-hello", "serv-echo",    "serv-32kb",
                                           "serv-int",   "serv-int-net", "serv-peername",
-                                          "serv-noreuse"};
-    static const char *const clients[] = {"cli-hello", "cli-echo", "cli-32kb"};
+                                          "serv-noreuse", "serv-msg"};
+    static const char *const clients[] = {"cli-hello", "cli-echo", "cli-32kb", "cli-msg"};
     char path[128], usage[160], prefix[64];
     for (size_t i = 0; i < sizeof servers / sizeof servers[0]; i++) {
         snprintf(path, sizeof path, "build/bin/%s", servers[i]);
