@@ -163,7 +163,7 @@ static long long roundtrip(const char *server, const char *client, const char *n
     char command[2048];
     snprintf(command, sizeof command,
              "set -e; d=$(mktemp -d); trap 'rm -rf \"$d\"' EXIT; cd " BIN "; "
-             "timeout 30 %s -p 0 -n 1 >\"$d/server\" 2>&1 & "
+             ": >\"$d/server\"; timeout 30 %s -p 0 -n 1 >\"$d/server\" 2>&1 & "
              "port=''; for i in $(seq 100); do "
              "  port=$(sed -n 's/^server: listening on port //p' \"$d/server\"); "
              "  [ -n \"$port\" ] && break; sleep 0.1; done; "
