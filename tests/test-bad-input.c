@@ -174,11 +174,10 @@ static void cli_help(void **state)
 static void every_program_parses_arguments_alike(void **state)
 {
     (void)state;
-    static const char *const servers[] = {"serv-hello",          "serv-echo",
-                                          "serv-32kb",           "serv-int-host-order",
-                                          "serv-int-net-order",  "serv-peername",
-                                          "serv-noreuse"};
-    static const char *const clients[] = {"cli-hello", "cli-echo", "cli-32kb"};
+    static const char *const servers[] = {"serv-hello", "serv-echo",    "serv-32kb",
+                                          "serv-int",   "serv-int-net", "serv-peername",
+                                          "serv-noreuse", "serv-msg"};
+    static const char *const clients[] = {"cli-hello", "cli-echo", "cli-32kb", "cli-msg"};
     char path[128], usage[160], prefix[64];
     for (size_t i = 0; i < sizeof servers / sizeof servers[0]; i++) {
         snprintf(path, sizeof path, "build/bin/%s", servers[i]);
@@ -203,7 +202,7 @@ static void every_program_parses_arguments_alike(void **state)
     }
     /* The integer clients take HOST NUMBER; NUMBER may be negative, but
      * only with a minus sign and digits. */
-    static const char *const int_clients[] = {"cli-int-host-order", "cli-int-net-order"};
+    static const char *const int_clients[] = {"cli-int", "cli-int-net"};
     for (size_t i = 0; i < 2; i++) {
         snprintf(path, sizeof path, "build/bin/%s", int_clients[i]);
         snprintf(usage, sizeof usage, "usage: %s [-p PORT] HOST NUMBER", int_clients[i]);
