@@ -201,11 +201,13 @@ build/workbook.pdf: $(BOOK_SOURCES) $(WOVEN) build/tex/chapters.tex build/tex/re
 
 # Unit tests replace system calls with the linker's --wrap.
 UNIT_WRAPS := -Wl,--wrap=recv,--wrap=send
+# A unit test may wrap others instead: unit-fork-fails makes fork() fail.
+UNIT_WRAPS_fork-fails := -Wl,--wrap=fork
 
 build/tests/unit-%: tests/unit-%.c tests/testlib.h $(ALL_PROGRAMS) | $(DEPS_BOOK)
 	$(call step,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(UNIT_WRAPS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(or $(UNIT_WRAPS_$*),$(UNIT_WRAPS)) -lcmocka
 
 # $(wildcard): a test that does not include testlib.h builds without it.
 build/tests/test-%: tests/test-%.c $(wildcard tests/testlib.h) | $(DEPS_BOOK)
