@@ -162,6 +162,62 @@ static void code_lines_fit_the_page(void **state)
                  CODE_COLUMNS);
 }
 
+/* A transcript or a seed listing is printed in a box 86 columns wide
+ * (\small typewriter on this page): a longer line runs into the margin.
+ * Every file a chapter prints with \transcript, and every seed listing. */
+#define TRANSCRIPT_COLUMNS 86
+
+static int too_wide_lines(const char *path)
+{
+    struct tl_text text;
+    memset(&text, 0, sizeof text);
+    if (tl_read_file(path, &text) != 0)
+        return 0; /* a transcript this build did not make: another test's business */
+    char line[4096];
+    int wide = 0;
+    for (size_t i = 0; tl_line(text.data, i, line, sizeof line) == 0; i++) {
+        size_t columns = 0;
+        for (const unsigned char *c = (const unsigned char *)line; *c; c++)
+            if ((*c & 0xC0) != 0x80)
+                columns++;
+        if (columns > TRANSCRIPT_COLUMNS) {
+            print_error("%s:%zu: %zu columns\n", path, i + 1, columns);
+            wide++;
+        }
+    }
+    tl_text_free(&text);
+    return wide;
+}
+
+static void transcripts_fit_the_page(void **state)
+{
+    (void)state;
+    glob_t chapters, listings;
+    assert_int_equal(glob("chapters/*.nw", 0, NULL, &chapters), 0);
+    int wide = 0, files = 0;
+    for (size_t f = 0; f < chapters.gl_pathc; f++) {
+        struct tl_text text;
+        read_or_fail(chapters.gl_pathv[f], &text);
+        for (const char *p = text.data; (p = strstr(p, "\\transcript{")) != NULL; p++) {
+            char path[512];
+            if (sscanf(p, "\\transcript{%511[^}]}", path) == 1) {
+                wide += too_wide_lines(path);
+                files++;
+            }
+        }
+        tl_text_free(&text);
+    }
+    globfree(&chapters);
+    assert_int_equal(glob("chapters/seed/listing-*.txt", 0, NULL, &listings), 0);
+    for (size_t f = 0; f < listings.gl_pathc; f++, files++)
+        wide += too_wide_lines(listings.gl_pathv[f]);
+    globfree(&listings);
+    assert_true(files >= 30);
+    if (wide > 0)
+        fail_msg("%d transcript line(s) wider than %d columns run into the margin", wide,
+                 TRANSCRIPT_COLUMNS);
+}
+
 /* ------------------------------------- (b) chunks across the chapters */
 
 static const char first_chapter[] = "# Primeiro\n"
@@ -731,6 +787,7 @@ int main(void)
         cmocka_unit_test(no_two_chunks_share_six_lines),
         cmocka_unit_test(code_lines_fit_the_page),
         cmocka_unit_test(printed_data_lines_up),
+        cmocka_unit_test(transcripts_fit_the_page),
         cmocka_unit_test(a_chunk_of_one_chapter_is_used_in_another),
         cmocka_unit_test(a_chunk_defined_in_two_chapters_is_refused),
         cmocka_unit_test(a_chunk_not_closed_is_refused_at_its_start),
