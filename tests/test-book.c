@@ -651,6 +651,47 @@ static char *section_of(const char *text, const char *heading, const char *stop)
     return strndup(start, end ? (size_t)(end - start) : strlen(start));
 }
 
+/* No page ends with a chunk's header (⟨name⟩≡) or a program's title,
+ * with the code on the next page. */
+static void no_page_ends_with_a_chunk_header(void **state)
+{
+    (void)state;
+    struct tl_text text;
+    pdf_text(&text);
+    int stranded = 0, pages = 0;
+    char *page = text.data;
+    while (page != NULL && *page != '\0') {
+        char *next = strchr(page, '\f');
+        if (next != NULL)
+            *next = '\0';
+        pages++;
+        /* The last lines with text: skip a line that is only a page number. */
+        char last[1024] = "";
+        char line[1024];
+        for (size_t i = 0; tl_line(page, i, line, sizeof line) == 0; i++) {
+            size_t blank = strspn(line, " ");
+            if (line[blank] == '\0')
+                continue;
+            if (strspn(line + blank, "0123456789ivxlc ") == strlen(line + blank))
+                continue;
+            snprintf(last, sizeof last, "%s", line + blank);
+        }
+        size_t length = strlen(last);
+        while (length > 0 && last[length - 1] == ' ')
+            last[--length] = '\0';
+        if ((length >= 5 && strcmp(last + length - 5, "\u27e9\u2261") == 0) ||
+            strncmp(last, "Programa ", 9) == 0) {
+            print_error("page %d ends with '%s'\n", pages, last);
+            stranded++;
+        }
+        page = next ? next + 1 : NULL;
+    }
+    tl_text_free(&text);
+    assert_true(pages > 50);
+    if (stranded > 0)
+        fail_msg("%d page(s) end with a chunk header or a program title", stranded);
+}
+
 static void each_index_is_printed_once(void **state)
 {
     (void)state;
@@ -795,6 +836,7 @@ int main(void)
         cmocka_unit_test(make_tangle_rewrites_deleted_or_edited_files),
         cmocka_unit_test(a_use_is_a_real_use),
         cmocka_unit_test(each_index_is_printed_once),
+        cmocka_unit_test(no_page_ends_with_a_chunk_header),
         cmocka_unit_test(tables_are_numbered_without_gaps),
         cmocka_unit_test(the_latex_log_is_clean),
     };
