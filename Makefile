@@ -46,6 +46,9 @@ TEST_BINARIES := $(TEST_SOURCES:tests/%.c=build/tests/%)
 # make test runs them again with each sanitized build. (test-lab needs
 # root, namespaces and qemu, and runs the programs of build/bin there.)
 INTEGRATION_TESTS := $(patsubst %,build/tests/test-%,revisao fronteiras bad-input portas binarios concorrente)
+# Under valgrind (some 20 times slower) make test runs one of them, chapter
+# 2's client and server (4 s); make valgrind runs them all (2 minutes).
+VALGRIND_TESTS := build/tests/test-fronteiras
 # What each step needs installed (tools/install-deps GROUP): noweb and cc
 # to tangle and compile, TeX Live and friends for the book and the tests,
 # the lab's packages (optional: without them the lab shows its recorded run).
@@ -69,9 +72,13 @@ ALL_PROGRAMS = $(NATIVE_PROGRAMS) $(if $(HAVE_SPARC_CC),$(SPARC_BINARIES))
 # build/bin-asan/serv-32kb ...: every native program, once per sanitizer.
 SANITIZED_PROGRAMS = $(foreach s,$(SANITIZERS),$(NATIVE_PROGRAMS:build/bin/%=build/bin-$(firstword $(subst :, ,$(s)))/%))
 
+# build/bin-valgrind/NAME: a script that runs build/bin/NAME under memcheck
+# (tools/valgrind-wrap).
+VALGRIND_PROGRAMS = $(NATIVE_PROGRAMS:build/bin/%=build/bin-valgrind/%)
+
 # ---------------------------------------------------------------- targets
 
-.PHONY: all tangle programs sanitized experiments pdf test check bench deps help clean distclean
+.PHONY: all tangle programs sanitized valgrind experiments pdf test check bench deps help clean distclean
 
 all: pdf ## Install what is missing, tangle, build, run the experiments, write build/workbook.pdf
 
@@ -84,9 +91,13 @@ experiments: $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) ## Run the cha
 
 pdf: build/workbook.pdf ## Weave the chapters and typeset build/workbook.pdf
 
-test: all $(TEST_BINARIES) $(SANITIZED_PROGRAMS) ## Run every test, the integration tests also with the sanitized builds; the last line says "N passed, N failed"
+test: all $(TEST_BINARIES) $(SANITIZED_PROGRAMS) $(VALGRIND_PROGRAMS) ## Run every test, the integration tests also with the sanitized builds; the last line says "N passed, N failed"
 	$(Q)tests/run $(TEST_BINARIES) \
-	    $(foreach s,$(SANITIZERS),WORKBOOK_BIN=build/bin-$(firstword $(subst :, ,$(s))) $(INTEGRATION_TESTS))
+	    $(foreach s,$(SANITIZERS),WORKBOOK_BIN=build/bin-$(firstword $(subst :, ,$(s))) $(INTEGRATION_TESTS)) \
+	    WORKBOOK_BIN=build/bin-valgrind $(VALGRIND_TESTS)
+
+valgrind: all $(INTEGRATION_TESTS) $(VALGRIND_PROGRAMS) ## Run the integration tests with every program under valgrind memcheck
+	$(Q)tests/run WORKBOOK_BIN=build/bin-valgrind $(INTEGRATION_TESTS)
 
 sanitized: $(SANITIZED_PROGRAMS) ## Build every program with ASan+UBSan into build/bin-asan/ (gcc) and build/bin-asan-clang/
 
@@ -181,6 +192,11 @@ $(foreach p,$(PROGRAMS_$(1)),build/bin-$(2)/$(p)): build/bin-$(2)/%: build/nwlin
 	$(Q)tools/compile $(3) $$(SANITIZE_CFLAGS) -o $$@ $$<
 endef
 $(foreach c,$(CHAPTERS),$(foreach s,$(SANITIZERS),$(eval $(call sanitized_rule,$(c),$(firstword $(subst :, ,$(s))),$(lastword $(subst :, ,$(s)))))))
+
+$(VALGRIND_PROGRAMS): build/bin-valgrind/%: build/bin/% tools/valgrind-wrap
+	@mkdir -p $(@D)
+	$(Q)printf '#!/bin/sh\nexec %s %s "$$@"\n' $(CURDIR)/tools/valgrind-wrap $(CURDIR)/$< > $@ && \
+	    chmod +x $@
 
 # SPARC builds (static, for qemu-sparc64) of program $(2) of chapter $(1):
 # a chapter's own SPARC_PROGRAMS, and its SPARC_FROM = CHAPTER:PROGRAM...,
