@@ -78,7 +78,7 @@ VALGRIND_PROGRAMS = $(NATIVE_PROGRAMS:build/bin/%=build/bin-valgrind/%)
 
 # ---------------------------------------------------------------- targets
 
-.PHONY: all tangle programs sanitized valgrind experiments pdf test check bench deps help clean distclean
+.PHONY: all tangle programs sanitized valgrind lint experiments pdf test check bench deps help clean distclean
 
 all: pdf ## Install what is missing, tangle, build, run the experiments, write build/workbook.pdf
 
@@ -98,6 +98,21 @@ test: all $(TEST_BINARIES) $(SANITIZED_PROGRAMS) $(VALGRIND_PROGRAMS) ## Run eve
 
 valgrind: all $(INTEGRATION_TESTS) $(VALGRIND_PROGRAMS) ## Run the integration tests with every program under valgrind memcheck
 	$(Q)tests/run WORKBOOK_BIN=build/bin-valgrind $(INTEGRATION_TESTS)
+
+# cppcheck, clang-tidy (.clang-tidy says which checks, and why) and
+# clang-format (.clang-format) on the C the build compiles: all three run,
+# then make lint fails if one of them found anything.
+LINT_C = $(wildcard tangle/*/*.c) $(wildcard tools/*.c) $(TEST_SOURCES)
+lint: tangle | $(DEPS_BOOK) ## Run cppcheck, clang-tidy and clang-format --dry-run on tangle/*/*.c, tools/*.c, tests/*.c
+	$(call step,LINT,cppcheck)
+	$(Q)status=0; \
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance --std=c11 \
+	    $(LINT_C) || status=1; \
+	$(if $(Q),printf '  %-7s %s\n' LINT clang-tidy;) \
+	clang-tidy --quiet $(LINT_C) -- -std=c11 -Itests 2>/dev/null || status=1; \
+	$(if $(Q),printf '  %-7s %s\n' LINT clang-format;) \
+	clang-format --dry-run -Werror $(LINT_C) tests/testlib.h || status=1; \
+	exit $$status
 
 sanitized: $(SANITIZED_PROGRAMS) ## Build every program with ASan+UBSan into build/bin-asan/ (gcc) and build/bin-asan-clang/
 
