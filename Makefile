@@ -78,7 +78,7 @@ VALGRIND_PROGRAMS = $(NATIVE_PROGRAMS:build/bin/%=build/bin-valgrind/%)
 
 # ---------------------------------------------------------------- targets
 
-.PHONY: all tangle programs sanitized valgrind lint experiments pdf test check bench deps help clean distclean
+.PHONY: all tangle programs sanitized valgrind lint coverage experiments pdf test check bench deps help clean distclean
 
 all: pdf ## Install what is missing, tangle, build, run the experiments, write build/workbook.pdf
 
@@ -113,6 +113,10 @@ lint: tangle | $(DEPS_BOOK) ## Run cppcheck, clang-tidy and clang-format --dry-r
 	$(if $(Q),printf '  %-7s %s\n' LINT clang-format;) \
 	clang-format --dry-run -Werror $(LINT_C) tests/testlib.h || status=1; \
 	exit $$status
+
+coverage: all $(INTEGRATION_TESTS) | $(DEPS_BOOK) ## Line and branch coverage (gcov, lcov) of the programs and nwpandoc; ends with "lines: NN.N%"
+	$(call step,COVER,build/coverage/)
+	$(Q)tools/coverage $(INTEGRATION_TESTS)
 
 sanitized: $(SANITIZED_PROGRAMS) ## Build every program with ASan+UBSan into build/bin-asan/ (gcc) and build/bin-asan-clang/
 
