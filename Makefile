@@ -14,6 +14,13 @@ SHELL := /bin/bash
 CC = cc
 CFLAGS = -std=c11 -Wall -Wextra -Wpedantic -Werror -O2 -g
 SPARC_CC = sparc64-linux-gnu-gcc
+# The sanitized builds the integration tests run a second time (make test):
+# AddressSanitizer (with LeakSanitizer) and UndefinedBehaviorSanitizer, by
+# gcc into build/bin-asan/ and by clang into build/bin-asan-clang/. -O1: the
+# reports keep their line numbers, and the programs stay fast enough.
+SANITIZE_CFLAGS = -std=c11 -Wall -Wextra -Wpedantic -Werror -O1 -g \
+                  -fsanitize=address,undefined -fno-omit-frame-pointer
+SANITIZERS := asan:gcc asan-clang:clang
 # Set RECORDED=1 to show the recorded reference runs instead of running
 # the experiments that need root, network namespaces or qemu.
 RECORDED ?= 0
@@ -35,6 +42,13 @@ CHAPTER_FILES := $(CHAPTERS:%=chapters/%.nw)
 # reads the rule, so `test: $(TEST_BINARIES)` needs the value by then.
 TEST_SOURCES := $(wildcard tests/*.c)
 TEST_BINARIES := $(TEST_SOURCES:tests/%.c=build/tests/%)
+# The tests that run the book's programs on 127.0.0.1, and nothing else:
+# make test runs them again with each sanitized build. (test-lab needs
+# root, namespaces and qemu, and runs the programs of build/bin there.)
+INTEGRATION_TESTS := $(patsubst %,build/tests/test-%,revisao fronteiras bad-input portas binarios concorrente)
+# Under valgrind (some 20 times slower) make test runs one of them, chapter
+# 2's client and server (4 s); make valgrind runs them all (2 minutes).
+VALGRIND_TESTS := build/tests/test-fronteiras
 # What each step needs installed (tools/install-deps GROUP): noweb and cc
 # to tangle and compile, TeX Live and friends for the book and the tests,
 # the lab's packages (optional: without them the lab shows its recorded run).
@@ -55,10 +69,16 @@ endif
 # lab's packages, so after make reads them again this sees the compiler.
 HAVE_SPARC_CC := $(shell command -v $(SPARC_CC) 2>/dev/null)
 ALL_PROGRAMS = $(NATIVE_PROGRAMS) $(if $(HAVE_SPARC_CC),$(SPARC_BINARIES))
+# build/bin-asan/serv-32kb ...: every native program, once per sanitizer.
+SANITIZED_PROGRAMS = $(foreach s,$(SANITIZERS),$(NATIVE_PROGRAMS:build/bin/%=build/bin-$(firstword $(subst :, ,$(s)))/%))
+
+# build/bin-valgrind/NAME: a script that runs build/bin/NAME under memcheck
+# (tools/valgrind-wrap).
+VALGRIND_PROGRAMS = $(NATIVE_PROGRAMS:build/bin/%=build/bin-valgrind/%)
 
 # ---------------------------------------------------------------- targets
 
-.PHONY: all tangle programs experiments pdf test check bench deps help clean distclean
+.PHONY: all tangle programs sanitized valgrind lint coverage experiments pdf test check bench deps help clean distclean
 
 all: pdf ## Install what is missing, tangle, build, run the experiments, write build/workbook.pdf
 
@@ -71,8 +91,34 @@ experiments: $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) ## Run the cha
 
 pdf: build/workbook.pdf ## Weave the chapters and typeset build/workbook.pdf
 
-test: all $(TEST_BINARIES) ## Run every test; the last line says "N passed, N failed"
-	$(Q)tests/run $(TEST_BINARIES)
+test: all $(TEST_BINARIES) $(SANITIZED_PROGRAMS) $(VALGRIND_PROGRAMS) ## Run every test, the integration tests also with the sanitized builds; the last line says "N passed, N failed"
+	$(Q)tests/run $(TEST_BINARIES) \
+	    $(foreach s,$(SANITIZERS),WORKBOOK_BIN=build/bin-$(firstword $(subst :, ,$(s))) $(INTEGRATION_TESTS)) \
+	    WORKBOOK_BIN=build/bin-valgrind $(VALGRIND_TESTS)
+
+valgrind: all $(INTEGRATION_TESTS) $(VALGRIND_PROGRAMS) ## Run the integration tests with every program under valgrind memcheck
+	$(Q)tests/run WORKBOOK_BIN=build/bin-valgrind $(INTEGRATION_TESTS)
+
+# cppcheck, clang-tidy (.clang-tidy says which checks, and why) and
+# clang-format (.clang-format) on the C the build compiles: all three run,
+# then make lint fails if one of them found anything.
+LINT_C = $(wildcard tangle/*/*.c) $(wildcard tools/*.c) $(TEST_SOURCES)
+lint: tangle | $(DEPS_BOOK) ## Run cppcheck, clang-tidy and clang-format --dry-run on tangle/*/*.c, tools/*.c, tests/*.c
+	$(call step,LINT,cppcheck)
+	$(Q)status=0; \
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance --std=c11 \
+	    $(LINT_C) || status=1; \
+	$(if $(Q),printf '  %-7s %s\n' LINT clang-tidy;) \
+	clang-tidy --quiet $(LINT_C) -- -std=c11 -Itests 2>/dev/null || status=1; \
+	$(if $(Q),printf '  %-7s %s\n' LINT clang-format;) \
+	clang-format --dry-run -Werror $(LINT_C) tests/testlib.h || status=1; \
+	exit $$status
+
+coverage: all $(INTEGRATION_TESTS) | $(DEPS_BOOK) ## Line and branch coverage (gcov, lcov) of the programs and nwpandoc; ends with "lines: NN.N%"
+	$(call step,COVER,build/coverage/)
+	$(Q)tools/coverage $(INTEGRATION_TESTS)
+
+sanitized: $(SANITIZED_PROGRAMS) ## Build every program with ASan+UBSan into build/bin-asan/ (gcc) and build/bin-asan-clang/
 
 check: test ## The same as test
 
@@ -155,6 +201,21 @@ build/results/$(1)/.done: $$(ALL_PROGRAMS) \
 	$(Q)tools/run-experiment $(1)
 endef
 $(foreach c,$(CHAPTERS),$(eval $(call chapter_rules,$(c))))
+
+# The sanitized builds, from the same #line copies (see SANITIZERS):
+# sanitized_rule CHAPTER,NAME,COMPILER writes build/bin-NAME/PROGRAM for
+# each of the chapter's programs, with $(SANITIZE_CFLAGS).
+define sanitized_rule
+$(foreach p,$(PROGRAMS_$(1)),build/bin-$(2)/$(p)): build/bin-$(2)/%: build/nwline/$(1)/%.c tools/compile
+	$$(call step,CC,$$@)
+	$(Q)tools/compile $(3) $$(SANITIZE_CFLAGS) -o $$@ $$<
+endef
+$(foreach c,$(CHAPTERS),$(foreach s,$(SANITIZERS),$(eval $(call sanitized_rule,$(c),$(firstword $(subst :, ,$(s))),$(lastword $(subst :, ,$(s)))))))
+
+$(VALGRIND_PROGRAMS): build/bin-valgrind/%: build/bin/% tools/valgrind-wrap
+	@mkdir -p $(@D)
+	$(Q)printf '#!/bin/sh\nexec %s %s "$$@"\n' $(CURDIR)/tools/valgrind-wrap $(CURDIR)/$< > $@ && \
+	    chmod +x $@
 
 # SPARC builds (static, for qemu-sparc64) of program $(2) of chapter $(1):
 # a chapter's own SPARC_PROGRAMS, and its SPARC_FROM = CHAPTER:PROGRAM...,

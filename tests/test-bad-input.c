@@ -180,7 +180,7 @@ static void every_program_parses_arguments_alike(void **state)
     static const char *const clients[] = {"cli-hello", "cli-echo", "cli-32kb", "cli-msg"};
     char path[128], usage[160], prefix[64];
     for (size_t i = 0; i < sizeof servers / sizeof servers[0]; i++) {
-        snprintf(path, sizeof path, "build/bin/%s", servers[i]);
+        snprintf(path, sizeof path, "%s", tl_bin(servers[i]));
         snprintf(usage, sizeof usage, "usage: %s [-p PORT] [-n CONNECTIONS]", servers[i]);
         snprintf(prefix, sizeof prefix, "%s: ", servers[i]);
         check_failure(ARGS(path, "-p", " 5"), 2, prefix, WORDS("invalid port", "' 5'"), usage);
@@ -191,7 +191,7 @@ static void every_program_parses_arguments_alike(void **state)
         check_failure(ARGS(path, "-q"), 2, prefix, WORDS("unknown option '-q'"), usage);
     }
     for (size_t i = 0; i < sizeof clients / sizeof clients[0]; i++) {
-        snprintf(path, sizeof path, "build/bin/%s", clients[i]);
+        snprintf(path, sizeof path, "%s", tl_bin(clients[i]));
         snprintf(usage, sizeof usage, "usage: %s [-p PORT] HOST", clients[i]);
         snprintf(prefix, sizeof prefix, "%s: ", clients[i]);
         check_failure(ARGS(path, "-p", " 5", "127.0.0.1"), 2, prefix,
@@ -204,7 +204,7 @@ static void every_program_parses_arguments_alike(void **state)
      * only with a minus sign and digits. */
     static const char *const int_clients[] = {"cli-int", "cli-int-net"};
     for (size_t i = 0; i < 2; i++) {
-        snprintf(path, sizeof path, "build/bin/%s", int_clients[i]);
+        snprintf(path, sizeof path, "%s", tl_bin(int_clients[i]));
         snprintf(usage, sizeof usage, "usage: %s [-p PORT] HOST NUMBER", int_clients[i]);
         snprintf(prefix, sizeof prefix, "%s: ", int_clients[i]);
         check_failure(ARGS(path, "-p", "+5", "127.0.0.1", "1"), 2, prefix,

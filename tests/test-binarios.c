@@ -15,7 +15,6 @@
  */
 #include "testlib.h"
 
-#define BIN "build/bin/"
 #define RESULTS "build/results/04-dados-binarios"
 #define LAB_RESULTS "build/results/90-laboratorio"
 #define MAX_MESSAGE 65536
@@ -99,15 +98,15 @@ static void serv_int_reads_the_bytes_in_this_cpus_order(void **state)
     const unsigned char big[4] = {0x00, 0x00, 0x30, 0x39}, little[4] = {0x39, 0x30, 0x00, 0x00};
     int32_t host;
     memcpy(&host, big, 4); /* what this CPU makes of the big-endian bytes */
-    assert_int_equal(serve_bytes(BIN "serv-int", big), host);
+    assert_int_equal(serve_bytes(tl_bin("serv-int"), big), host);
     memcpy(&host, little, 4);
-    assert_int_equal(serve_bytes(BIN "serv-int", little), host);
+    assert_int_equal(serve_bytes(tl_bin("serv-int"), little), host);
     if (htonl(1) != 1) { /* a little-endian CPU: the seed's Listing 10 */
-        assert_int_equal(serve_bytes(BIN "serv-int", big), 959447040);
-        assert_int_equal(serve_bytes(BIN "serv-int", little), 12345);
+        assert_int_equal(serve_bytes(tl_bin("serv-int"), big), 959447040);
+        assert_int_equal(serve_bytes(tl_bin("serv-int"), little), 12345);
     }
     /* serv-int-net reads network byte order on any CPU. */
-    assert_int_equal(serve_bytes(BIN "serv-int-net", big), 12345);
+    assert_int_equal(serve_bytes(tl_bin("serv-int-net"), big), 12345);
 }
 
 /* Runs client -p PORT 127.0.0.1 number against a plain listening socket
@@ -149,26 +148,39 @@ static void cli_int_sends_this_cpus_bytes(void **state)
     unsigned char bytes[4], expected[4];
     int32_t number = 12345;
     memcpy(expected, &number, 4);
-    bytes_sent_by(BIN "cli-int", "12345", bytes);
+    bytes_sent_by(tl_bin("cli-int"), "12345", bytes);
     assert_memory_equal(bytes, expected, 4);
     const unsigned char network[4] = {0x00, 0x00, 0x30, 0x39};
-    bytes_sent_by(BIN "cli-int-net", "12345", bytes);
+    bytes_sent_by(tl_bin("cli-int-net"), "12345", bytes);
     assert_memory_equal(bytes, network, 4);
 }
 
-/* server and client as shell words (with qemu-sparc64 where wanted), run
- * from build/bin on a free port; returns what the server printed. */
+/* The shell words that run PROGRAM: the native build in tl_bin_dir(), or
+ * for "sparc64/NAME" the SPARC build under qemu-sparc64. */
+static void program_words(char *words, size_t size, const char *program)
+{
+    if (strncmp(program, "sparc64/", 8) == 0)
+        snprintf(words, size, "qemu-sparc64 build/bin/%s", program);
+    else
+        snprintf(words, size, "%s", tl_bin(program));
+}
+
+/* Runs server and client (program names, as program_words takes them) on
+ * a free port; returns what the server printed. */
 static long long roundtrip(const char *server, const char *client, const char *number)
 {
+    char server_words[512], client_words[512];
+    program_words(server_words, sizeof server_words, server);
+    program_words(client_words, sizeof client_words, client);
     char command[2048];
     snprintf(command, sizeof command,
-             "set -e; d=$(mktemp -d); trap 'rm -rf \"$d\"' EXIT; cd " BIN "; "
+             "set -e; d=$(mktemp -d); trap 'rm -rf \"$d\"' EXIT; "
              ": >\"$d/server\"; timeout 30 %s -p 0 -n 1 >\"$d/server\" 2>&1 & "
              "port=''; for i in $(seq 100); do "
              "  port=$(sed -n 's/^server: listening on port //p' \"$d/server\"); "
              "  [ -n \"$port\" ] && break; sleep 0.1; done; "
              "timeout 30 %s -p \"$port\" -- 127.0.0.1 %s >/dev/null; wait; cat \"$d/server\"",
-             server, client, number);
+             server_words, client_words, number);
     struct tl_proc run;
     int status = tl_sh(&run, 60, command);
     if (status != 0)
@@ -185,14 +197,14 @@ static void net_programs_round_trip_natively(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
-        assert_int_equal(roundtrip("./serv-int-net", "./cli-int-net", numbers[i]),
+        assert_int_equal(roundtrip("serv-int-net", "cli-int-net", numbers[i]),
                          strtoll(numbers[i], NULL, 10));
 }
 
 static int have_qemu(void)
 {
     struct tl_proc run;
-    int status = tl_sh(&run, 10, "command -v qemu-sparc64 && test -x " BIN "sparc64/serv-int-net");
+    int status = tl_sh(&run, 10, "command -v qemu-sparc64 && test -x build/bin/sparc64/serv-int-net");
     tl_proc_free(&run);
     return status == 0;
 }
@@ -205,14 +217,14 @@ static void net_programs_round_trip_between_x86_and_sparc(void **state)
     for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
         long long n = strtoll(numbers[i], NULL, 10);
         assert_int_equal(
-            roundtrip("./serv-int-net", "qemu-sparc64 ./sparc64/cli-int-net", numbers[i]), n);
+            roundtrip("serv-int-net", "sparc64/cli-int-net", numbers[i]), n);
         assert_int_equal(
-            roundtrip("qemu-sparc64 ./sparc64/serv-int-net", "./cli-int-net", numbers[i]), n);
+            roundtrip("sparc64/serv-int-net", "cli-int-net", numbers[i]), n);
     }
     /* Without the conversion, the bytes arrive swapped (the seed's 9, 10). */
-    assert_int_equal(roundtrip("./serv-int", "qemu-sparc64 ./sparc64/cli-int", "12345"),
+    assert_int_equal(roundtrip("serv-int", "sparc64/cli-int", "12345"),
                      as_int32(swapped(12345)));
-    assert_int_equal(roundtrip("qemu-sparc64 ./sparc64/serv-int", "./cli-int", "1"),
+    assert_int_equal(roundtrip("sparc64/serv-int", "cli-int", "1"),
                      as_int32(swapped(1)));
 }
 
@@ -240,7 +252,7 @@ static void serv_msg_gets_frames_split_at_every_byte(void **state)
 {
     (void)state;
     struct tl_proc server;
-    unsigned port = tl_program_start(&server, BIN "serv-msg", 1);
+    unsigned port = tl_program_start(&server, tl_bin("serv-msg"), 1);
     int fd = connect_to_port(port);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof one);
@@ -269,7 +281,7 @@ static void serv_msg_gets_several_frames_in_one_send(void **state)
 {
     (void)state;
     struct tl_proc server;
-    unsigned port = tl_program_start(&server, BIN "serv-msg", 1);
+    unsigned port = tl_program_start(&server, tl_bin("serv-msg"), 1);
     int fd = connect_to_port(port);
     unsigned char frames[64];
     size_t n = 0;
@@ -295,7 +307,7 @@ static void serv_msg_gets_several_frames_in_one_send(void **state)
 static void check_largest_and_refused(uint32_t announced)
 {
     struct tl_proc server;
-    unsigned port = tl_program_start(&server, BIN "serv-msg", 2);
+    unsigned port = tl_program_start(&server, tl_bin("serv-msg"), 2);
     int fd = connect_to_port(port);
     static unsigned char payload[MAX_MESSAGE];
     memset(payload, 'x', sizeof payload);
@@ -343,10 +355,10 @@ static void cli_msg_sends_each_line_as_a_frame(void **state)
 {
     (void)state;
     struct tl_proc server;
-    unsigned port = tl_program_start(&server, BIN "serv-msg", 1);
-    char command[256];
-    snprintf(command, sizeof command,
-             "printf 'first\\n\\nlast' | timeout 10 " BIN "cli-msg -p %u 127.0.0.1", port);
+    unsigned port = tl_program_start(&server, tl_bin("serv-msg"), 1);
+    char command[512];
+    snprintf(command, sizeof command, "printf 'first\\n\\nlast' | timeout 10 %s -p %u 127.0.0.1",
+             tl_bin("cli-msg"), port);
     struct tl_proc client;
     assert_int_equal(tl_sh(&client, 20, command), 0);
     assert_string_equal(client.out.data, "Sent 5 bytes.\nSent 0 bytes.\nSent 4 bytes.\n");
@@ -450,7 +462,7 @@ static void cli_int_refuses_bad_numbers(void **state)
     static const char *const clients[] = {"cli-int", "cli-int-net"};
     for (size_t i = 0; i < 2; i++) {
         char path[64], usage[96], prefix[32];
-        snprintf(path, sizeof path, BIN "%s", clients[i]);
+        snprintf(path, sizeof path, "%s", tl_bin(clients[i]));
         snprintf(usage, sizeof usage, "usage: %s [-p PORT] HOST NUMBER", clients[i]);
         snprintf(prefix, sizeof prefix, "%s: ", clients[i]);
         tl_check_failure(TL_ARGS(path, "-p", "3490", "127.0.0.1", "12x"), 2, prefix,
@@ -460,11 +472,11 @@ static void cli_int_refuses_bad_numbers(void **state)
         tl_check_failure(TL_ARGS(path, "-p", "3490", "127.0.0.1"), 2, prefix,
                          TL_WORDS("missing NUMBER"), usage);
     }
-    tl_check_failure(TL_ARGS(BIN "show-bytes", "12x"), 2, "show-bytes: ",
+    tl_check_failure(TL_ARGS(tl_bin("show-bytes"), "12x"), 2, "show-bytes: ",
                      TL_WORDS("invalid number", "'12x'"), "usage: show-bytes NUMBER");
-    tl_check_failure(TL_ARGS(BIN "cli-msg"), 2, "cli-msg: ", TL_WORDS("missing HOST"),
+    tl_check_failure(TL_ARGS(tl_bin("cli-msg")), 2, "cli-msg: ", TL_WORDS("missing HOST"),
                      "usage: cli-msg [-p PORT] HOST");
-    tl_check_failure(TL_ARGS(BIN "serv-msg", "-n", "0"), 2, "serv-msg: ",
+    tl_check_failure(TL_ARGS(tl_bin("serv-msg"), "-n", "0"), 2, "serv-msg: ",
                      TL_WORDS("invalid connection count", "'0'"),
                      "usage: serv-msg [-p PORT] [-n CONNECTIONS]");
 }

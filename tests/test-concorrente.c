@@ -1,5 +1,5 @@
 /* test-concorrente: chapter 5's concurrent echo servers, the real programs
- * in build/bin, on 127.0.0.1 and ephemeral ports, and the chapter's numbers
+ * in build/bin (or $WORKBOOK_BIN), on 127.0.0.1 and ephemeral ports, and the chapter's numbers
  * against this build's data.
  *   - 50 clients at once each echo 256 KiB of random bytes, byte-exact;
  *     afterwards the server has no child and no zombie, and its open
@@ -24,12 +24,12 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#define SERV_FORK "build/bin/serv-echo-fork"
-#define SERV_ZOMBIE "build/bin/serv-echo-fork-zombie"
-#define SERV_SIGNAL "build/bin/serv-echo-fork-signal"
-#define SERV_BYTEWISE "build/bin/serv-echo-fork-bytewise"
-#define CLI_MANY "build/bin/cli-many-connections"
-#define SERV_ECHO "build/bin/serv-echo"
+#define SERV_FORK tl_bin("serv-echo-fork")
+#define SERV_ZOMBIE tl_bin("serv-echo-fork-zombie")
+#define SERV_SIGNAL tl_bin("serv-echo-fork-signal")
+#define SERV_BYTEWISE tl_bin("serv-echo-fork-bytewise")
+#define CLI_MANY tl_bin("cli-many-connections")
+#define SERV_ECHO tl_bin("serv-echo")
 #define RESULTS "build/results/05-servidor-concorrente"
 
 #define CLIENTS 50

@@ -1,5 +1,5 @@
 /* test-fronteiras: chapter 2's serv-32kb and cli-32kb, the real programs in
- * build/bin, on 127.0.0.1. The server's transcript must add up: every
+ * build/bin (or $WORKBOOK_BIN), on 127.0.0.1. The server's transcript must add up: every
  * "received X bytes from Y requested (P%)" asks for what was still
  * missing, the X add up to what the peer sent, P is X/Y, and the last line
  * counts the recv()s and says whether the peer closed early. */

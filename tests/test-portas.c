@@ -1,5 +1,5 @@
 /* test-portas: chapter 3's serv-peername, cli-sockname, serv-noreuse and
- * accept-vs-getpeername, the real programs in build/bin, on 127.0.0.1 and
+ * accept-vs-getpeername, the real programs in build/bin (or $WORKBOOK_BIN), on 127.0.0.1 and
  * ephemeral ports, and the chapter's numbers against this build's data.
  *   - serv-peername names the client's real address and port (the test
  *     knows its own socket's port) and greets it byte-exact; cli-sockname
@@ -23,11 +23,11 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#define SERV_PEERNAME "build/bin/serv-peername"
-#define SERV_NOREUSE "build/bin/serv-noreuse"
-#define CLI_SOCKNAME "build/bin/cli-sockname"
-#define ACCEPT_VS "build/bin/accept-vs-getpeername"
-#define SERV_ECHO "build/bin/serv-echo"
+#define SERV_PEERNAME tl_bin("serv-peername")
+#define SERV_NOREUSE tl_bin("serv-noreuse")
+#define CLI_SOCKNAME tl_bin("cli-sockname")
+#define ACCEPT_VS tl_bin("accept-vs-getpeername")
+#define SERV_ECHO tl_bin("serv-echo")
 
 #define SERV_PEERNAME_USAGE "usage: serv-peername [-p PORT] [-n CONNECTIONS]"
 #define SERV_NOREUSE_USAGE "usage: serv-noreuse [-p PORT] [-n CONNECTIONS]"

@@ -1,5 +1,5 @@
 /* test-revisao: chapter 1's serv-hello, cli-hello, serv-echo and cli-echo,
- * the real programs in build/bin, on 127.0.0.1 and ephemeral ports.
+ * the real programs in build/bin (or $WORKBOOK_BIN), on 127.0.0.1 and ephemeral ports.
  *   - the greeting is exactly "Hello, world!\n", then the end of the stream;
  *   - 1 MiB of random bytes goes through cli-echo and serv-echo unchanged;
  *   - the iterative serv-echo accepts a second connection in the kernel
@@ -14,10 +14,10 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#define SERV_HELLO "build/bin/serv-hello"
-#define CLI_HELLO "build/bin/cli-hello"
-#define SERV_ECHO "build/bin/serv-echo"
-#define CLI_ECHO "build/bin/cli-echo"
+#define SERV_HELLO tl_bin("serv-hello")
+#define CLI_HELLO tl_bin("cli-hello")
+#define SERV_ECHO tl_bin("serv-echo")
+#define CLI_ECHO tl_bin("cli-echo")
 
 #define SERV_HELLO_USAGE "usage: serv-hello [-p PORT] [-n CONNECTIONS]"
 #define CLI_HELLO_USAGE "usage: cli-hello [-p PORT] HOST"
@@ -272,18 +272,18 @@ static void the_second_client_waits_for_the_first(void **state)
 
 
 struct program {
-    const char *path;
+    const char *name; /* in tl_bin_dir() */
     const char *prefix; /* "name: " */
     const char *usage;
 };
 
 static const struct program servers[] = {
-    {SERV_HELLO, "serv-hello: ", SERV_HELLO_USAGE},
-    {SERV_ECHO, "serv-echo: ", SERV_ECHO_USAGE},
+    {"serv-hello", "serv-hello: ", SERV_HELLO_USAGE},
+    {"serv-echo", "serv-echo: ", SERV_ECHO_USAGE},
 };
 static const struct program clients[] = {
-    {CLI_HELLO, "cli-hello: ", CLI_HELLO_USAGE},
-    {CLI_ECHO, "cli-echo: ", CLI_ECHO_USAGE},
+    {"cli-hello", "cli-hello: ", CLI_HELLO_USAGE},
+    {"cli-echo", "cli-echo: ", CLI_ECHO_USAGE},
 };
 
 static void servers_reject_bad_ports(void **state)
@@ -295,7 +295,7 @@ static void servers_reject_bad_ports(void **state)
         for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
             char quoted[32];
             snprintf(quoted, sizeof quoted, "'%s'", ports[i]);
-            check_failure(ARGS((char *)p->path, "-p", (char *)ports[i]), 2, p->prefix,
+            check_failure(ARGS(tl_bin(p->name), "-p", (char *)ports[i]), 2, p->prefix,
                           WORDS("invalid port", quoted, "from 0 to 65535"), p->usage);
         }
     }
@@ -311,7 +311,7 @@ static void servers_reject_bad_connection_counts(void **state)
         for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
             char quoted[40];
             snprintf(quoted, sizeof quoted, "'%s'", counts[i]);
-            check_failure(ARGS((char *)p->path, "-n", (char *)counts[i]), 2, p->prefix,
+            check_failure(ARGS(tl_bin(p->name), "-n", (char *)counts[i]), 2, p->prefix,
                           WORDS("invalid connection count", quoted, "from 1 to 1000000"), p->usage);
         }
     }
@@ -322,13 +322,13 @@ static void servers_reject_extra_arguments_and_unknown_options(void **state)
     (void)state;
     for (size_t s = 0; s < 2; s++) {
         const struct program *p = &servers[s];
-        check_failure(ARGS((char *)p->path, "extra"), 2, p->prefix,
+        check_failure(ARGS(tl_bin(p->name), "extra"), 2, p->prefix,
                       WORDS("unexpected argument", "'extra'"), p->usage);
-        check_failure(ARGS((char *)p->path, "-p", "0", "extra", "more"), 2, p->prefix,
+        check_failure(ARGS(tl_bin(p->name), "-p", "0", "extra", "more"), 2, p->prefix,
                       WORDS("unexpected argument", "'extra'"), p->usage);
-        check_failure(ARGS((char *)p->path, "-x"), 2, p->prefix, WORDS("unknown option", "'-x'"),
+        check_failure(ARGS(tl_bin(p->name), "-x"), 2, p->prefix, WORDS("unknown option", "'-x'"),
                       p->usage);
-        check_failure(ARGS((char *)p->path, "-n"), 2, p->prefix, WORDS("needs a value", "'-n'"),
+        check_failure(ARGS(tl_bin(p->name), "-n"), 2, p->prefix, WORDS("needs a value", "'-n'"),
                       p->usage);
     }
 }
@@ -342,7 +342,7 @@ static void clients_reject_bad_ports(void **state)
         for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
             char quoted[32];
             snprintf(quoted, sizeof quoted, "'%s'", ports[i]);
-            check_failure(ARGS((char *)p->path, "-p", (char *)ports[i], "127.0.0.1"), 2, p->prefix,
+            check_failure(ARGS(tl_bin(p->name), "-p", (char *)ports[i], "127.0.0.1"), 2, p->prefix,
                           WORDS("invalid port", quoted, "from 1 to 65535"), p->usage);
         }
     }
@@ -353,14 +353,14 @@ static void clients_need_exactly_one_host(void **state)
     (void)state;
     for (size_t c = 0; c < 2; c++) {
         const struct program *p = &clients[c];
-        check_failure(ARGS((char *)p->path), 2, p->prefix, WORDS("missing HOST"), p->usage);
-        check_failure(ARGS((char *)p->path, "-p", "3490"), 2, p->prefix, WORDS("missing HOST"),
+        check_failure(ARGS(tl_bin(p->name)), 2, p->prefix, WORDS("missing HOST"), p->usage);
+        check_failure(ARGS(tl_bin(p->name), "-p", "3490"), 2, p->prefix, WORDS("missing HOST"),
                       p->usage);
-        check_failure(ARGS((char *)p->path, "127.0.0.1", "extra"), 2, p->prefix,
+        check_failure(ARGS(tl_bin(p->name), "127.0.0.1", "extra"), 2, p->prefix,
                       WORDS("unexpected argument", "'extra'"), p->usage);
-        check_failure(ARGS((char *)p->path, "-x", "127.0.0.1"), 2, p->prefix,
+        check_failure(ARGS(tl_bin(p->name), "-x", "127.0.0.1"), 2, p->prefix,
                       WORDS("unknown option", "'-x'"), p->usage);
-        check_failure(ARGS((char *)p->path, "-p"), 2, p->prefix, WORDS("needs a value", "'-p'"),
+        check_failure(ARGS(tl_bin(p->name), "-p"), 2, p->prefix, WORDS("needs a value", "'-p'"),
                       p->usage);
     }
 }
@@ -377,7 +377,7 @@ static void clients_report_a_refused_connection(void **state)
         const struct program *p = &clients[c];
         snprintf(expected, sizeof expected, "%scannot connect to 127.0.0.1 port %u: %s", p->prefix,
                  port, strerror(ECONNREFUSED));
-        check_failure(ARGS((char *)p->path, "-p", port_text, "127.0.0.1"), 1, expected,
+        check_failure(ARGS(tl_bin(p->name), "-p", port_text, "127.0.0.1"), 1, expected,
                       WORDS(expected), NULL);
     }
     close(fd);
@@ -396,7 +396,7 @@ static void servers_report_a_port_in_use(void **state)
         const struct program *p = &servers[s];
         snprintf(expected, sizeof expected, "%scannot bind port %u: %s", p->prefix, port,
                  strerror(EADDRINUSE));
-        check_failure(ARGS((char *)p->path, "-p", port_text, "-n", "1"), 1, expected,
+        check_failure(ARGS(tl_bin(p->name), "-p", port_text, "-n", "1"), 1, expected,
                       WORDS(expected), NULL);
     }
     close(fd);
@@ -408,7 +408,7 @@ static void every_program_has_help(void **state)
     const struct program *all[] = {&servers[0], &servers[1], &clients[0], &clients[1]};
     for (size_t i = 0; i < 4; i++) {
         struct tl_proc run;
-        assert_int_equal(tl_runl(&run, 5, all[i]->path, "-h", (char *)NULL), 0);
+        assert_int_equal(tl_runl(&run, 5, tl_bin(all[i]->name), "-h", (char *)NULL), 0);
         char expected[128];
         snprintf(expected, sizeof expected, "%s\n", all[i]->usage);
         assert_string_equal(run.out.data, expected);

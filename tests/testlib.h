@@ -1,7 +1,9 @@
 /* testlib.h: helpers shared by the workbook's cmocka tests.
  *
  * Every test runs from the repository root (make test), so paths such as
- * build/bin/serv-32kb are relative to it. Every wait is bounded: a child
+ * build/bin/serv-32kb are relative to it; tl_bin() names a program in the
+ * directory $WORKBOOK_BIN (build/bin unless set), so the same tests run
+ * the sanitized builds (build/bin-asan) or the coverage builds too. Every wait is bounded: a child
  * process that outlives its time limit is killed with its process group.
  * The network tests only talk to 127.0.0.1. */
 #ifndef TESTLIB_H
@@ -33,8 +35,40 @@
 
 #include <cmocka.h>
 
-#define SERV_32KB "build/bin/serv-32kb"
-#define CLI_32KB "build/bin/cli-32kb"
+/* ------------------------------------------------------- programs */
+
+/* The directory of the programs under test: $WORKBOOK_BIN, or build/bin. */
+static inline const char *tl_bin_dir(void)
+{
+    const char *dir = getenv("WORKBOOK_BIN");
+    return dir != NULL && *dir != '\0' ? dir : "build/bin";
+}
+
+/* The path of the program NAME in tl_bin_dir(): tl_bin("serv-32kb"). The
+ * text stays valid until the test ends (a table, one entry per name);
+ * char *, as argv[] wants it. */
+static inline char *tl_bin(const char *name)
+{
+    static char paths[64][256];
+    static size_t used;
+    char path[256];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", tl_bin_dir(), name) >= sizeof path) {
+        fprintf(stderr, "testlib: program path too long: %s/%s\n", tl_bin_dir(), name);
+        exit(2);
+    }
+    for (size_t i = 0; i < used; i++)
+        if (strcmp(paths[i], path) == 0)
+            return paths[i];
+    if (used == sizeof paths / sizeof paths[0]) {
+        fprintf(stderr, "testlib: more than %zu programs\n", used);
+        exit(2);
+    }
+    memcpy(paths[used], path, sizeof path);
+    return paths[used++];
+}
+
+#define SERV_32KB tl_bin("serv-32kb")
+#define CLI_32KB tl_bin("cli-32kb")
 #define DATASIZE_32KB (32 * 1024 + 1)
 
 /* ------------------------------------------------------------ time */
@@ -295,7 +329,7 @@ static inline unsigned tl_program_start(struct tl_proc *server, const char *prog
     return port;
 }
 
-/* The same for build/bin/serv-32kb. */
+/* The same for serv-32kb. */
 static inline unsigned tl_server_start(struct tl_proc *server, int connections)
 {
     return tl_program_start(server, SERV_32KB, connections);
