@@ -203,6 +203,8 @@ build/workbook.pdf: $(BOOK_SOURCES) $(WOVEN) build/tex/chapters.tex build/tex/re
 UNIT_WRAPS := -Wl,--wrap=recv,--wrap=send
 # A unit test may wrap others instead: unit-fork-fails makes fork() fail.
 UNIT_WRAPS_fork-fails := -Wl,--wrap=fork
+# unit-accept-fails makes accept() fail with the errno values it chooses.
+UNIT_WRAPS_accept-fails := -Wl,--wrap=accept
 
 build/tests/unit-%: tests/unit-%.c tests/testlib.h $(ALL_PROGRAMS) | $(DEPS_BOOK)
 	$(call step,CC,$@)
