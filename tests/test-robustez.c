@@ -8,6 +8,12 @@
  *     exits 1 with one line "PROGRAM: write to stdout: ...", for -h and
  *     for a real run (a server with -n 1 and one client; each client
  *     against its server).
+ *   - hostile peers of the iterative servers: one that connects and sends
+ *     nothing, or sends 4 MiB to serv-echo and never reads, holds the
+ *     server at most CONNECTION_TIMEOUT (10 s) before a second client is
+ *     served; one that half-closes, one that resets mid-stream (SO_LINGER
+ *     0), 10 MB sent to serv-hello, serv-32kb given fewer than 32769
+ *     bytes: the server says what happened and serves the next client.
  * Every wait is bounded, with margins for a loaded 2-core machine. */
 #include "testlib.h"
 
@@ -217,6 +223,231 @@ static void with_a_full_standard_output_a_server_exits_1(void **state)
     }
 }
 
+/* ---------------------------------------------------- hostile peers */
+
+#define CONNECTION_TIMEOUT 10 /* chapter 1's: an iterative server's limit */
+
+static const char *const iterative[] = {
+    "build/bin/serv-hello", "build/bin/serv-echo",    "build/bin/serv-32kb",
+    "build/bin/serv-peername", "build/bin/serv-noreuse", "build/bin/serv-int",
+    "build/bin/serv-int-net", "build/bin/serv-msg",
+};
+#define ITERATIVE (sizeof iterative / sizeof iterative[0])
+
+/* A well-behaved client: sends 32769 bytes (a full serv-32kb request, and
+ * something for every other server), half-closes and reads to the end. */
+struct polite {
+    int fd;
+    size_t sent;
+    int done; /* the server closed: this client was served */
+};
+
+static void polite_start(struct polite *c, unsigned port)
+{
+    c->fd = tl_connect_loopback(port);
+    fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+    c->sent = 0;
+    c->done = 0;
+}
+
+/* One step without blocking: send what the socket takes, read what came. */
+static void polite_step(struct polite *c)
+{
+    static char data[DATASIZE_32KB];
+    if (c->done)
+        return;
+    if (c->sent < sizeof data) {
+        ssize_t n = send(c->fd, data + c->sent, sizeof data - c->sent, MSG_NOSIGNAL);
+        if (n > 0)
+            c->sent += (size_t)n;
+        else if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            c->sent = sizeof data; /* the server has gone away from us: read */
+        if (c->sent == sizeof data)
+            shutdown(c->fd, SHUT_WR);
+    }
+    char buffer[65536];
+    ssize_t got = recv(c->fd, buffer, sizeof buffer, 0);
+    if (got == 0 || (got == -1 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        c->done = 1;
+        close(c->fd);
+    }
+}
+
+/* Each iterative server (-n 2) gets a hostile first client, made by
+ * hostile(fd), then a polite second one. Every second client must be
+ * served within limit seconds, and every server must exit 0 (not killed
+ * by a signal). Returns the longest wait. */
+static double hostile_then_polite(void (*hostile)(int fd, const char *server), double limit,
+                                  const char *const *list, size_t count)
+{
+    struct tl_proc proc[ITERATIVE];
+    int bad[ITERATIVE];
+    struct polite good[ITERATIVE];
+    double served_at[ITERATIVE];
+    for (size_t i = 0; i < count; i++) {
+        unsigned port = tl_program_start(&proc[i], list[i], 2);
+        bad[i] = tl_connect_loopback(port);
+        hostile(bad[i], list[i]);
+        polite_start(&good[i], port);
+        served_at[i] = 0;
+    }
+    double start = tl_now(), deadline = start + limit;
+    for (size_t left = count; left > 0 && tl_now() < deadline;) {
+        left = 0;
+        for (size_t i = 0; i < count; i++) {
+            polite_step(&good[i]);
+            if (good[i].done && served_at[i] == 0)
+                served_at[i] = tl_now() - start;
+            left += !good[i].done;
+            tl_proc_pump(&proc[i], tl_now() + 0.005);
+        }
+    }
+    double longest = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (!good[i].done)
+            close(good[i].fd);
+        close(bad[i]);
+        int status = tl_proc_finish(&proc[i], 20);
+        const char *err = tl_text_str(&proc[i].err);
+        print_message("  %-24s second client served after %.2f s; exit %d; stderr: %s%s",
+                      list[i], served_at[i], status, err, *err ? "" : "(none)\n");
+        if (!good[i].done)
+            fail_msg("%s: a second client was not served in %.0f s", list[i], limit);
+        if (status != 0)
+            fail_msg("%s exited with %d (128 + signal: killed)", list[i], status);
+        if (served_at[i] > longest)
+            longest = served_at[i];
+        tl_proc_free(&proc[i]);
+    }
+    return longest;
+}
+
+static void send_nothing(int fd, const char *server)
+{
+    (void)fd, (void)server;
+}
+
+/* A whole megabyte more than the buffers hold, to serv-echo, never reading
+ * the echo; a little to the others. */
+static void send_and_never_read(int fd, const char *server)
+{
+    static char data[4 << 20];
+    size_t size = strstr(server, "serv-echo") ? sizeof data : 1000;
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    size_t sent = 0;
+    double deadline = tl_now() + 2;
+    while (sent < size && tl_now() < deadline) {
+        ssize_t n = send(fd, data + sent, size - sent, MSG_NOSIGNAL);
+        if (n > 0)
+            sent += (size_t)n;
+        else
+            tl_sleep(0.01); /* the buffers are full: the server waits on us */
+    }
+}
+
+static void an_idle_client_holds_an_iterative_server_for_the_timeout_only(void **state)
+{
+    (void)state;
+    double longest = hostile_then_polite(send_nothing, CONNECTION_TIMEOUT + 15, iterative,
+                                         ITERATIVE);
+    print_message("  the longest wait: %.2f s (the limit is %d s)\n", longest,
+                  CONNECTION_TIMEOUT);
+}
+
+static void a_client_that_never_reads_holds_serv_echo_for_the_timeout_only(void **state)
+{
+    (void)state;
+    static const char *const echo[] = {"build/bin/serv-echo"};
+    /* The limit is per call: a send() that moved some bytes before it
+     * returns them, and send_all() waits again; three limits at most here. */
+    hostile_then_polite(send_and_never_read, 3 * CONNECTION_TIMEOUT + 15, echo, 1);
+}
+
+static void half_close(int fd, const char *server)
+{
+    (void)server;
+    send(fd, "half", 4, MSG_NOSIGNAL);
+    shutdown(fd, SHUT_WR);
+}
+
+/* Some bytes, then close with SO_LINGER 0: the kernel sends RST. */
+static void reset_mid_stream(int fd, const char *server)
+{
+    (void)server;
+    static char data[100000];
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    send(fd, data, sizeof data, MSG_NOSIGNAL);
+    tl_sleep(0.2); /* the server is reading */
+    struct linger linger = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, sizeof linger);
+    int copy = dup(fd); /* the caller closes fd later; the RST goes now */
+    close(fd);
+    shutdown(copy, SHUT_RDWR);
+    close(copy);
+}
+
+/* 10 MB, for at most 10 s, without reading: a server that closes first
+ * makes the kernel answer with RST and the sends fail; none may kill it. */
+static void send_ten_megabytes(int fd, const char *server)
+{
+    (void)server;
+    static char data[1 << 20];
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    size_t sent = 0;
+    double deadline = tl_now() + 10;
+    while (sent < 10u * sizeof data && tl_now() < deadline) {
+        ssize_t n = send(fd, data, sizeof data, MSG_NOSIGNAL);
+        if (n > 0)
+            sent += (size_t)n;
+        else if (n == -1 && (errno == EPIPE || errno == ECONNRESET))
+            break;
+        else
+            tl_sleep(0.001);
+    }
+    print_message("  %s: %zu of 10 MiB sent before the server closed\n", server, sent);
+}
+
+static void a_half_closed_or_reset_client_does_not_stop_a_server(void **state)
+{
+    (void)state;
+    /* Without waiting for the limit: the server sees the end at once. */
+    hostile_then_polite(half_close, CONNECTION_TIMEOUT - 2, iterative, ITERATIVE);
+    hostile_then_polite(reset_mid_stream, CONNECTION_TIMEOUT - 2, iterative, ITERATIVE);
+}
+
+static void ten_megabytes_to_serv_hello_do_not_kill_it(void **state)
+{
+    (void)state;
+    static const char *const hello[] = {"build/bin/serv-hello", "build/bin/serv-int"};
+    hostile_then_polite(send_ten_megabytes, CONNECTION_TIMEOUT - 2, hello, 2);
+}
+
+static void serv_32kb_given_fewer_bytes_says_how_many_and_goes_on(void **state)
+{
+    (void)state;
+    struct tl_proc server;
+    unsigned port = tl_program_start(&server, SERV_32KB, 2);
+    int fd = tl_connect_loopback(port);
+    static char data[20000];
+    assert_int_equal(send(fd, data, sizeof data, MSG_NOSIGNAL), (ssize_t)sizeof data);
+    close(fd);
+    struct polite good;
+    polite_start(&good, port);
+    double deadline = tl_now() + 10;
+    while (!good.done && tl_now() < deadline) {
+        polite_step(&good);
+        tl_proc_pump(&server, tl_now() + 0.01);
+    }
+    int status = tl_proc_finish(&server, 10);
+    print_message("%s", server.out.data);
+    assert_true(good.done);
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(server.out.data, "got 20000 bytes with"));
+    assert_non_null(strstr(server.out.data, "peer closed before 32769"));
+    assert_non_null(strstr(server.out.data, "got 32769 bytes with"));
+    tl_proc_free(&server);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,6 +455,11 @@ int main(void)
         cmocka_unit_test(with_a_full_standard_output_h_exits_1),
         cmocka_unit_test(with_a_full_standard_output_a_client_exits_1),
         cmocka_unit_test(with_a_full_standard_output_a_server_exits_1),
+        cmocka_unit_test(an_idle_client_holds_an_iterative_server_for_the_timeout_only),
+        cmocka_unit_test(a_client_that_never_reads_holds_serv_echo_for_the_timeout_only),
+        cmocka_unit_test(a_half_closed_or_reset_client_does_not_stop_a_server),
+        cmocka_unit_test(ten_megabytes_to_serv_hello_do_not_kill_it),
+        cmocka_unit_test(serv_32kb_given_fewer_bytes_says_how_many_and_goes_on),
     };
     return cmocka_run_group_tests_name("robustez", tests, NULL, NULL);
 }
