@@ -205,6 +205,8 @@ UNIT_WRAPS := -Wl,--wrap=recv,--wrap=send
 UNIT_WRAPS_fork-fails := -Wl,--wrap=fork
 # unit-accept-fails makes accept() fail with the errno values it chooses.
 UNIT_WRAPS_accept-fails := -Wl,--wrap=accept
+# unit-client-faults: name resolution, connect() and recv() of a client fail.
+UNIT_WRAPS_client-faults := -Wl,--wrap=recv,--wrap=getaddrinfo,--wrap=connect
 
 build/tests/unit-%: tests/unit-%.c tests/testlib.h $(ALL_PROGRAMS) | $(DEPS_BOOK)
 	$(call step,CC,$@)
