@@ -213,6 +213,9 @@ build/tests/unit-%: tests/unit-%.c tests/testlib.h $(ALL_PROGRAMS) | $(DEPS_BOOK
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(or $(UNIT_WRAPS_$*),$(UNIT_WRAPS)) -lcmocka
 
+# unit-fork-echo-faults runs unit-echo-faults' cases on chapter 5's loop.
+build/tests/unit-fork-echo-faults: tests/unit-echo-faults.c
+
 # $(wildcard): a test that does not include testlib.h builds without it.
 build/tests/test-%: tests/test-%.c $(wildcard tests/testlib.h) | $(DEPS_BOOK)
 	$(call step,CC,$@)

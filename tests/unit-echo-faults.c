@@ -6,10 +6,15 @@
  * client and the call, and the server goes on (serve_connection returns). */
 
 /* The program comes first: it defines _POSIX_C_SOURCE before any header,
- * and its fail() must be seen before cmocka's fail() macro exists. */
+ * and its fail() must be seen before cmocka's fail() macro exists.
+ * unit-fork-echo-faults.c includes this file for chapter 5's loop. */
+#ifndef ECHO_NAME
 #define main serv_echo_main
 #include "../tangle/01-revisao-cliente-servidor/serv-echo.c"
 #undef main
+#define ECHO_NAME "serv-echo"
+#define ECHO(fd, peer) serve_connection(fd, peer)
+#endif
 
 #include "testlib.h"
 
@@ -77,12 +82,12 @@ ssize_t __wrap_send(int fd, const void *buffer, size_t n, int flags)
     return (ssize_t)length;
 }
 
-/* Runs serve_connection() on the script; returns its stderr in text. */
+/* Runs the echo loop on the script; returns its stderr in text. */
 static void serve(char *text, size_t size)
 {
     int saved;
     int captured = tl_stderr_capture(&saved);
-    serve_connection(FD, "127.0.0.1");
+    ECHO(FD, "127.0.0.1");
     tl_stderr_restore(saved, captured, text, size);
     print_message("  %zu recv()s, %zu send()s, %zu bytes echoed; stderr: '%s'\n", recvs_made,
                   sends_made, sunk, text);
@@ -106,7 +111,7 @@ static void short_counts_and_eintr_echo_every_byte_in_order(void **state)
 static void expect_one_line(const char *text, const char *call, int error)
 {
     char expected[256];
-    snprintf(expected, sizeof expected, "serv-echo: %s 127.0.0.1: %s\n", call, strerror(error));
+    snprintf(expected, sizeof expected, ECHO_NAME ": %s 127.0.0.1: %s\n", call, strerror(error));
     assert_string_equal(text, expected);
 }
 
