@@ -264,11 +264,18 @@ build/workbook.pdf: $(BOOK_SOURCES) $(WOVEN) build/tex/chapters.tex build/tex/re
 UNIT_WRAPS := -Wl,--wrap=recv,--wrap=send
 # A unit test may wrap others instead: unit-fork-fails makes fork() fail.
 UNIT_WRAPS_fork-fails := -Wl,--wrap=fork
+# unit-accept-fails makes accept() fail with the errno values it chooses.
+UNIT_WRAPS_accept-fails := -Wl,--wrap=accept
+# unit-client-faults: name resolution, connect() and recv() of a client fail.
+UNIT_WRAPS_client-faults := -Wl,--wrap=recv,--wrap=getaddrinfo,--wrap=connect
 
 build/tests/unit-%: tests/unit-%.c tests/testlib.h $(ALL_PROGRAMS) | $(DEPS_BOOK)
 	$(call step,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< $(or $(UNIT_WRAPS_$*),$(UNIT_WRAPS)) -lcmocka
+
+# unit-fork-echo-faults runs unit-echo-faults' cases on chapter 5's loop.
+build/tests/unit-fork-echo-faults: tests/unit-echo-faults.c
 
 # $(wildcard): a test that does not include testlib.h builds without it.
 build/tests/test-%: tests/test-%.c $(wildcard tests/testlib.h) | $(DEPS_BOOK)

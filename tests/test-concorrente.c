@@ -1,10 +1,12 @@
 /* test-concorrente: chapter 5's concurrent echo servers, the real programs
  * in build/bin (or $WORKBOOK_BIN), on 127.0.0.1 and ephemeral ports, and the chapter's numbers
  * against this build's data.
- *   - 50 clients at once each echo 256 KiB of random bytes, byte-exact;
- *     afterwards the server has no child and no zombie, and its open
- *     descriptors (/proc/PID/fd) are what they were before;
- *   - 500 short connections in a row: no zombie, the descriptors flat;
+ *   - 200 clients at once each echo 256 KiB of random bytes, byte-exact;
+ *     afterwards the server has no child and no zombie, its open
+ *     descriptors (/proc/PID/fd) are what they were before and its memory
+ *     (VmRSS) is flat; the rates and the peak of children are printed;
+ *   - 2000 short connections in a row: no zombie, the descriptors and the
+ *     memory flat;
  *   - a silent client does not block a second one; a client that resets
  *     (SO_LINGER 0) mid-stream, one that half-closes (gets its echo, then
  *     the end) and one that leaves without reading leave the server
@@ -32,9 +34,10 @@
 #define SERV_ECHO tl_bin("serv-echo")
 #define RESULTS "build/results/05-servidor-concorrente"
 
-#define CLIENTS 50
+#define CLIENTS 200
 #define CLIENT_BYTES (256 * 1024)
-#define SHORT_CONNECTIONS 500
+#define SHORT_CONNECTIONS 2000
+#define RSS_MARGIN_KB 1024 /* the parent's VmRSS may grow this much, no more */
 
 /* ------------------------------------------------------ processes */
 
@@ -52,6 +55,35 @@ static int count_fds(pid_t pid)
             n++;
     closedir(dir);
     return n;
+}
+
+/* The resident memory of pid in KiB (VmRSS in /proc/PID/status). */
+static long rss_kb(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *file = fopen(path, "r");
+    if (file == NULL)
+        fail_msg("cannot open %s: %s", path, strerror(errno));
+    long kb = -1;
+    while (fgets(line, sizeof line, file) != NULL)
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+            break;
+    fclose(file);
+    if (kb < 0)
+        fail_msg("no VmRSS in %s", path);
+    return kb;
+}
+
+/* Fails if the memory of pid grew more than RSS_MARGIN_KB since before. */
+static void memory_is_flat(pid_t pid, long before, const char *after_what)
+{
+    long now = rss_kb(pid);
+    print_message("  VmRSS of the server: %ld KiB before, %ld KiB after %s\n", before, now,
+                  after_what);
+    if (now > before + RSS_MARGIN_KB)
+        fail_msg("the server's VmRSS grew from %ld to %ld KiB after %s", before, now,
+                 after_what);
 }
 
 /* The children of parent, and how many of them are zombies. */
@@ -190,11 +222,14 @@ struct client {
     int done;
 };
 
-static void fifty_clients_echo_256_kib_each(void **state)
+static void two_hundred_clients_echo_256_kib_each(void **state)
 {
     struct tl_proc *server = *state;
     unsigned port = tl_program_start(server, SERV_FORK, CLIENTS + 1);
     int fds_before = count_fds(server->pid);
+    long rss_before = rss_kb(server->pid);
+    double start = tl_now(), next_count = start;
+    int peak = 0, zombies_now;
 
     static unsigned char data[CLIENT_BYTES + CLIENTS];
     srand(5823);
@@ -205,13 +240,19 @@ static void fifty_clients_echo_256_kib_each(void **state)
         clients[c] = (struct client){connect_loopback(port), 0, 0, 0};
         fcntl(clients[c].fd, F_SETFL, fcntl(clients[c].fd, F_GETFL) | O_NONBLOCK);
     }
+    double connected = tl_now() - start;
     /* client c sends data + c: every client's bytes differ from the others' */
-    double deadline = tl_now() + 180;
+    double deadline = tl_now() + 240;
     int left = CLIENTS;
     static unsigned char buffer[65536];
     while (left > 0) {
         if (tl_now() > deadline)
-            fail_msg("%d clients not done after 180 s", left);
+            fail_msg("%d clients not done after 240 s", left);
+        if (tl_now() >= next_count) { /* the peak of children, twice a second */
+            int children = count_children(server->pid, &zombies_now);
+            peak = children > peak ? children : peak;
+            next_count = tl_now() + 0.5;
+        }
         struct pollfd ready[CLIENTS];
         for (int c = 0; c < CLIENTS; c++) {
             ready[c].fd = clients[c].done ? -1 : clients[c].fd;
@@ -252,30 +293,45 @@ static void fifty_clients_echo_256_kib_each(void **state)
             }
         }
     }
+    double took = tl_now() - start;
+    print_message("  %d clients connected in %.2f s; %d KiB each echoed in %.2f s in all: "
+                  "%.1f MiB/s each way, at most %d children at once\n",
+                  CLIENTS, connected, CLIENT_BYTES / 1024, took,
+                  (double)CLIENTS * CLIENT_BYTES / (1024 * 1024) / took, peak);
     for (int c = 0; c < CLIENTS; c++)
         close(clients[c].fd);
     assert_int_equal(settle(server->pid, 30, 0), 0);
     int zombies;
     assert_int_equal(count_children(server->pid, &zombies), 0);
     assert_int_equal(count_fds(server->pid), fds_before);
+    memory_is_flat(server->pid, rss_before, "the clients");
     one_echo(port); /* the last connection: the server exits */
     finish_server(server, CLIENTS + 1);
 }
 
-static void five_hundred_short_connections_leave_nothing(void **state)
+static void two_thousand_short_connections_leave_nothing(void **state)
 {
     struct tl_proc *server = *state;
     unsigned port = tl_program_start(server, SERV_FORK, SHORT_CONNECTIONS + 1);
     int fds_before = count_fds(server->pid);
+    long rss_before = rss_kb(server->pid);
+    double start = tl_now();
     for (int i = 1; i <= SHORT_CONNECTIONS; i++) {
         one_echo(port);
-        if (i % 100 == 0) {
+        /* Read the server's lines as they come: 2000 connections write more
+         * than a pipe holds, and a server blocked in printf() echoes nothing. */
+        tl_proc_pump(server, tl_now());
+        if (i % 500 == 0) {
             assert_int_equal(settle(server->pid, 30, 0), 0);
             if (count_fds(server->pid) != fds_before)
                 fail_msg("after %d connections the server has %d descriptors, not %d", i,
                          count_fds(server->pid), fds_before);
         }
     }
+    double took = tl_now() - start;
+    print_message("  %d short connections in %.2f s: %.0f connections/s\n", SHORT_CONNECTIONS,
+                  took, SHORT_CONNECTIONS / took);
+    memory_is_flat(server->pid, rss_before, "the connections");
     one_echo(port);
     finish_server(server, SHORT_CONNECTIONS + 1);
 }
@@ -537,9 +593,9 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(fifty_clients_echo_256_kib_each, tl_server_setup,
+        cmocka_unit_test_setup_teardown(two_hundred_clients_echo_256_kib_each, tl_server_setup,
                                         tl_server_teardown),
-        cmocka_unit_test_setup_teardown(five_hundred_short_connections_leave_nothing,
+        cmocka_unit_test_setup_teardown(two_thousand_short_connections_leave_nothing,
                                         tl_server_setup, tl_server_teardown),
         cmocka_unit_test_setup_teardown(misbehaving_clients_leave_the_server_serving,
                                         tl_server_setup, tl_server_teardown),

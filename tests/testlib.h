@@ -158,6 +158,11 @@ static inline int tl_proc_start(struct tl_proc *proc, char *const argv[])
         close(out[1]);
         return -1;
     }
+    /* Close-on-exec: a later child does not inherit these pipes (dup2()
+     * clears the flag on the copies this child's stdout and stderr get). */
+    int ends[4] = {out[0], out[1], err[0], err[1]};
+    for (int i = 0; i < 4; i++)
+        fcntl(ends[i], F_SETFD, FD_CLOEXEC);
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
@@ -306,12 +311,22 @@ static inline int tl_sh(struct tl_proc *proc, double timeout, const char *comman
 /* Starts a server of the book, PROGRAM -p 0 -n connections, and waits (at
  * most 5 s) for its first line, "server: listening on port N". Returns N,
  * or fails the test (killing the server). */
+static inline unsigned tl_program_start_argv(struct tl_proc *server, char *const argv[],
+                                             const char *program);
 static inline unsigned tl_program_start(struct tl_proc *server, const char *program,
                                         int connections)
 {
     char count[32];
     snprintf(count, sizeof count, "%d", connections);
     char *argv[] = {(char *)program, "-p", "0", "-n", count, NULL};
+    return tl_program_start_argv(server, argv, program);
+}
+
+/* The same with a whole command line, argv (a server of the book, or a
+ * command that runs one: prlimit ... build/bin/serv-hello -p 0). */
+static inline unsigned tl_program_start_argv(struct tl_proc *server, char *const argv[],
+                                             const char *program)
+{
     if (tl_proc_start(server, argv) == -1)
         fail_msg("cannot start %s: %s", program, strerror(errno));
     double deadline = tl_now() + 5;
@@ -352,6 +367,53 @@ static inline int tl_loopback_socket(unsigned *port)
         getsockname(fd, (struct sockaddr *)&address, &length) == -1)
         fail_msg("bind to 127.0.0.1: %s", strerror(errno));
     *port = ntohs(address.sin_port);
+    return fd;
+}
+
+/* ------------------------------------------------ our own stderr */
+
+/* Sends what this process writes to stderr into a pipe and returns its
+ * read end; *saved keeps the real stderr for tl_stderr_restore(). The
+ * write end does not block: a flood of messages is cut, never a hang. */
+static inline int tl_stderr_capture(int *saved)
+{
+    int ends[2];
+    if (pipe(ends) == -1)
+        fail_msg("pipe: %s", strerror(errno));
+    fcntl(ends[0], F_SETFL, fcntl(ends[0], F_GETFL) | O_NONBLOCK);
+    fcntl(ends[1], F_SETFL, fcntl(ends[1], F_GETFL) | O_NONBLOCK);
+    fflush(stderr);
+    *saved = dup(STDERR_FILENO);
+    if (*saved == -1 || dup2(ends[1], STDERR_FILENO) == -1)
+        fail_msg("dup: %s", strerror(errno));
+    close(ends[1]);
+    return ends[0];
+}
+
+/* Puts the real stderr back and reads what the pipe got (at most size - 1
+ * bytes) into text; closes the pipe. */
+static inline void tl_stderr_restore(int saved, int captured, char *text, size_t size)
+{
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    ssize_t got = read(captured, text, size - 1);
+    text[got > 0 ? got : 0] = '\0';
+    close(captured);
+}
+
+/* Connects a new socket to 127.0.0.1:port; fails the test if it cannot. */
+static inline int tl_connect_loopback(unsigned port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address;
+    memset(&address, 0, sizeof address);
+    address.sin_family = AF_INET;
+    address.sin_port = htons((uint16_t)port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd == -1 || connect(fd, (struct sockaddr *)&address, sizeof address) == -1)
+        fail_msg("connect to 127.0.0.1:%u: %s", port, strerror(errno));
+    fcntl(fd, F_SETFD, FD_CLOEXEC); /* a program the test starts later has no copy */
     return fd;
 }
 

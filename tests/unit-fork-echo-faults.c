@@ -1,0 +1,10 @@
+/* unit-fork-echo-faults: unit-echo-faults' cases for the echo loop of
+ * chapter 5's serv-echo-fork (echo_connection, what each child runs): short
+ * counts, EINTR, ECONNRESET, EPIPE, EAGAIN, with recv() and send() wrapped. */
+#define main serv_echo_fork_main
+#include "../tangle/05-servidor-concorrente/serv-echo-fork.c"
+#undef main
+#define ECHO_NAME "serv-echo-fork"
+#define ECHO(fd, peer) echo_connection(fd, peer)
+
+#include "unit-echo-faults.c"
