@@ -25,8 +25,10 @@ static void serv_rejects_bad_ports(void **state)
                   SERV_USAGE);
     check_failure(ARGS(SERV_32KB, "-p", "70000"), 2, "serv-32kb: ", WORDS("port", "'70000'"),
                   SERV_USAGE);
-    check_failure(ARGS(SERV_32KB, "-p", "-1"), 2, "serv-32kb: ", WORDS("port", "'-1'"), SERV_USAGE);
-    check_failure(ARGS(SERV_32KB, "-p", ""), 2, "serv-32kb: ", WORDS("port", "''"), SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-p", "-1"), 2, "serv-32kb: ", WORDS("port", "'-1'"),
+                  SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-p", ""), 2, "serv-32kb: ", WORDS("port", "''"),
+                  SERV_USAGE);
     check_failure(ARGS(SERV_32KB, "-p", "80x"), 2, "serv-32kb: ", WORDS("port", "'80x'"),
                   SERV_USAGE);
 }
@@ -38,10 +40,11 @@ static void serv_rejects_bad_connection_counts(void **state)
                   SERV_USAGE);
     check_failure(ARGS(SERV_32KB, "-n", "-3"), 2, "serv-32kb: ", WORDS("connection", "'-3'"),
                   SERV_USAGE);
-    check_failure(ARGS(SERV_32KB, "-n", "two"), 2, "serv-32kb: ", WORDS("connection", "'two'"),
-                  SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-n", "two"), 2,
+                  "serv-32kb: ", WORDS("connection", "'two'"), SERV_USAGE);
     check_failure(ARGS(SERV_32KB, "-n", "99999999999999999999999"), 2,
-                  "serv-32kb: ", WORDS("connection", "'99999999999999999999999'"), SERV_USAGE);
+                  "serv-32kb: ", WORDS("connection", "'99999999999999999999999'"),
+                  SERV_USAGE);
 }
 
 static void serv_rejects_an_extra_argument(void **state)
@@ -71,9 +74,10 @@ static void serv_reports_a_port_in_use(void **state)
     unsigned port = tl_server_start(first, 1);
     char port_text[16], expected[128];
     snprintf(port_text, sizeof port_text, "%u", port);
-    snprintf(expected, sizeof expected, "cannot bind port %u: %s", port, strerror(EADDRINUSE));
-    check_failure(ARGS(SERV_32KB, "-p", port_text, "-n", "1"), 1, "serv-32kb: ", WORDS(expected),
-                  NULL);
+    snprintf(expected, sizeof expected, "cannot bind port %u: %s", port,
+             strerror(EADDRINUSE));
+    check_failure(ARGS(SERV_32KB, "-p", port_text, "-n", "1"), 1,
+                  "serv-32kb: ", WORDS(expected), NULL);
     /* The first server is unharmed: it still waits for its connection. */
     assert_true(kill(first->pid, 0) == 0);
 }
@@ -100,19 +104,19 @@ static void cli_needs_a_host(void **state)
 static void cli_rejects_bad_ports(void **state)
 {
     (void)state;
-    check_failure(ARGS(CLI_32KB, "-p", "abc", "127.0.0.1"), 2, "cli-32kb: ", WORDS("port", "'abc'"),
-                  CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-p", "abc", "127.0.0.1"), 2,
+                  "cli-32kb: ", WORDS("port", "'abc'"), CLI_USAGE);
     /* Port 0 means "any free port" to bind(), never a server's port. */
-    check_failure(ARGS(CLI_32KB, "-p", "0", "127.0.0.1"), 2, "cli-32kb: ", WORDS("port", "'0'"),
-                  CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-p", "0", "127.0.0.1"), 2,
+                  "cli-32kb: ", WORDS("port", "'0'"), CLI_USAGE);
     check_failure(ARGS(CLI_32KB, "-p", "65536", "127.0.0.1"), 2,
                   "cli-32kb: ", WORDS("port", "'65536'"), CLI_USAGE);
     check_failure(ARGS(CLI_32KB, "-p", "70000", "127.0.0.1"), 2,
                   "cli-32kb: ", WORDS("port", "'70000'"), CLI_USAGE);
     check_failure(ARGS(CLI_32KB, "-p", "", "127.0.0.1"), 2, "cli-32kb: ", WORDS("port", "''"),
                   CLI_USAGE);
-    check_failure(ARGS(CLI_32KB, "-p", "80x", "127.0.0.1"), 2, "cli-32kb: ", WORDS("port", "'80x'"),
-                  CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-p", "80x", "127.0.0.1"), 2,
+                  "cli-32kb: ", WORDS("port", "'80x'"), CLI_USAGE);
 }
 
 static void cli_rejects_an_extra_argument(void **state)
@@ -130,7 +134,8 @@ static void cli_rejects_unknown_options(void **state)
     (void)state;
     check_failure(ARGS(CLI_32KB, "-x", "127.0.0.1"), 2,
                   "cli-32kb: ", WORDS("unknown option", "'-x'"), CLI_USAGE);
-    check_failure(ARGS(CLI_32KB, "-p"), 2, "cli-32kb: ", WORDS("needs a value", "'-p'"), CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-p"), 2, "cli-32kb: ", WORDS("needs a value", "'-p'"),
+                  CLI_USAGE);
 }
 
 /* RFC 2606 reserves .invalid: no resolver answers for it. */
@@ -149,9 +154,10 @@ static void cli_reports_a_refused_connection(void **state)
     int fd = tl_loopback_socket(&port);
     char port_text[16], expected[128];
     snprintf(port_text, sizeof port_text, "%u", port);
-    snprintf(expected, sizeof expected, "cli-32kb: cannot connect to 127.0.0.1 port %u: %s", port,
-             strerror(ECONNREFUSED));
-    check_failure(ARGS(CLI_32KB, "-p", port_text, "127.0.0.1"), 1, expected, WORDS(expected), NULL);
+    snprintf(expected, sizeof expected, "cli-32kb: cannot connect to 127.0.0.1 port %u: %s",
+             port, strerror(ECONNREFUSED));
+    check_failure(ARGS(CLI_32KB, "-p", port_text, "127.0.0.1"), 1, expected, WORDS(expected),
+                  NULL);
     close(fd);
 }
 
@@ -174,8 +180,8 @@ static void cli_help(void **state)
 static void every_program_parses_arguments_alike(void **state)
 {
     (void)state;
-    static const char *const servers[] = {"serv-hello", "serv-echo",    "serv-32kb",
-                                          "serv-int",   "serv-int-net", "serv-peername",
+    static const char *const servers[] = {"serv-hello",   "serv-echo",    "serv-32kb",
+                                          "serv-int",     "serv-int-net", "serv-peername",
                                           "serv-noreuse", "serv-msg"};
     static const char *const clients[] = {"cli-hello", "cli-echo", "cli-32kb", "cli-msg"};
     char path[128], usage[160], prefix[64];
@@ -183,8 +189,10 @@ static void every_program_parses_arguments_alike(void **state)
         snprintf(path, sizeof path, "%s", tl_bin(servers[i]));
         snprintf(usage, sizeof usage, "usage: %s [-p PORT] [-n CONNECTIONS]", servers[i]);
         snprintf(prefix, sizeof prefix, "%s: ", servers[i]);
-        check_failure(ARGS(path, "-p", " 5"), 2, prefix, WORDS("invalid port", "' 5'"), usage);
-        check_failure(ARGS(path, "-p", "+5"), 2, prefix, WORDS("invalid port", "'+5'"), usage);
+        check_failure(ARGS(path, "-p", " 5"), 2, prefix, WORDS("invalid port", "' 5'"),
+                      usage);
+        check_failure(ARGS(path, "-p", "+5"), 2, prefix, WORDS("invalid port", "'+5'"),
+                      usage);
         check_failure(ARGS(path, "-n", " 5"), 2, prefix,
                       WORDS("invalid connection count", "' 5'", "1 to 1000000"), usage);
         check_failure(ARGS(path, "-p"), 2, prefix, WORDS("option '-p' needs a value"), usage);
@@ -209,10 +217,10 @@ static void every_program_parses_arguments_alike(void **state)
         snprintf(prefix, sizeof prefix, "%s: ", int_clients[i]);
         check_failure(ARGS(path, "-p", "+5", "127.0.0.1", "1"), 2, prefix,
                       WORDS("invalid port", "'+5'"), usage);
-        check_failure(ARGS(path, "127.0.0.1", " 7"), 2, prefix, WORDS("invalid number", "' 7'"),
-                      usage);
-        check_failure(ARGS(path, "127.0.0.1", "+7"), 2, prefix, WORDS("invalid number", "'+7'"),
-                      usage);
+        check_failure(ARGS(path, "127.0.0.1", " 7"), 2, prefix,
+                      WORDS("invalid number", "' 7'"), usage);
+        check_failure(ARGS(path, "127.0.0.1", "+7"), 2, prefix,
+                      WORDS("invalid number", "'+7'"), usage);
         check_failure(ARGS(path, "127.0.0.1", "2147483648"), 2, prefix,
                       WORDS("invalid number", "'2147483648'"), usage);
     }

@@ -19,10 +19,10 @@
 #define LAB_RESULTS "build/results/90-laboratorio"
 #define MAX_MESSAGE 65536
 
-#define SKIP_BECAUSE(reason)                                                                       \
-    do {                                                                                           \
-        print_message("skipped: %s\n", reason);                                                    \
-        skip();                                                                                    \
+#define SKIP_BECAUSE(reason)                                                                 \
+    do {                                                                                     \
+        print_message("skipped: %s\n", reason);                                              \
+        skip();                                                                              \
     } while (0)
 
 /* ------------------------------------------------------------ helpers */
@@ -95,7 +95,8 @@ static int32_t as_int32(uint32_t value)
 static void serv_int_reads_the_bytes_in_this_cpus_order(void **state)
 {
     (void)state;
-    const unsigned char big[4] = {0x00, 0x00, 0x30, 0x39}, little[4] = {0x39, 0x30, 0x00, 0x00};
+    const unsigned char big[4] = {0x00, 0x00, 0x30, 0x39},
+                        little[4] = {0x39, 0x30, 0x00, 0x00};
     int32_t host;
     memcpy(&host, big, 4); /* what this CPU makes of the big-endian bytes */
     assert_int_equal(serve_bytes(tl_bin("serv-int"), big), host);
@@ -204,7 +205,8 @@ static void net_programs_round_trip_natively(void **state)
 static int have_qemu(void)
 {
     struct tl_proc run;
-    int status = tl_sh(&run, 10, "command -v qemu-sparc64 && test -x build/bin/sparc64/serv-int-net");
+    int status =
+        tl_sh(&run, 10, "command -v qemu-sparc64 && test -x build/bin/sparc64/serv-int-net");
     tl_proc_free(&run);
     return status == 0;
 }
@@ -216,16 +218,13 @@ static void net_programs_round_trip_between_x86_and_sparc(void **state)
         SKIP_BECAUSE("qemu-sparc64 or the SPARC programs (build/bin/sparc64/) are missing");
     for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
         long long n = strtoll(numbers[i], NULL, 10);
-        assert_int_equal(
-            roundtrip("serv-int-net", "sparc64/cli-int-net", numbers[i]), n);
-        assert_int_equal(
-            roundtrip("sparc64/serv-int-net", "cli-int-net", numbers[i]), n);
+        assert_int_equal(roundtrip("serv-int-net", "sparc64/cli-int-net", numbers[i]), n);
+        assert_int_equal(roundtrip("sparc64/serv-int-net", "cli-int-net", numbers[i]), n);
     }
     /* Without the conversion, the bytes arrive swapped (the seed's 9, 10). */
     assert_int_equal(roundtrip("serv-int", "sparc64/cli-int", "12345"),
                      as_int32(swapped(12345)));
-    assert_int_equal(roundtrip("sparc64/serv-int", "cli-int", "1"),
-                     as_int32(swapped(1)));
+    assert_int_equal(roundtrip("sparc64/serv-int", "cli-int", "1"), as_int32(swapped(1)));
 }
 
 /* ------------------------------------------------------------ framing */
@@ -243,7 +242,8 @@ static void assert_received(const char *out, const char *const lines[])
     for (size_t i = 0; lines[i] != NULL; i++) {
         const char *found = strstr(at, lines[i]);
         if (found == NULL)
-            fail_msg("serv-msg did not print '%s' (in order); its output: '%s'", lines[i], out);
+            fail_msg("serv-msg did not print '%s' (in order); its output: '%s'", lines[i],
+                     out);
         at = found + strlen(lines[i]);
     }
 }
@@ -357,8 +357,9 @@ static void cli_msg_sends_each_line_as_a_frame(void **state)
     struct tl_proc server;
     unsigned port = tl_program_start(&server, tl_bin("serv-msg"), 1);
     char command[512];
-    snprintf(command, sizeof command, "printf 'first\\n\\nlast' | timeout 10 %s -p %u 127.0.0.1",
-             tl_bin("cli-msg"), port);
+    snprintf(command, sizeof command,
+             "printf 'first\\n\\nlast' | timeout 10 %s -p %u 127.0.0.1", tl_bin("cli-msg"),
+             port);
     struct tl_proc client;
     assert_int_equal(tl_sh(&client, 20, command), 0);
     assert_string_equal(client.out.data, "Sent 5 bytes.\nSent 0 bytes.\nSent 4 bytes.\n");
@@ -406,11 +407,13 @@ static void figure_shows_this_builds_bytes(void **state)
         char expected[8];
         snprintf(key, sizeof key, "bytes-be-%d", i);
         numbers_value(RESULTS "/numbers.tsv", key, value, sizeof value);
-        snprintf(expected, sizeof expected, "%02x", (unsigned)(bits >> (8 * (4 - i))) & 0xffu);
+        snprintf(expected, sizeof expected, "%02x",
+                 (unsigned)(bits >> (8 * (4 - i))) & 0xffu);
         assert_string_equal(value, expected);
         snprintf(key, sizeof key, "bytes-le-%d", i);
         numbers_value(RESULTS "/numbers.tsv", key, value, sizeof value);
-        snprintf(expected, sizeof expected, "%02x", (unsigned)(bits >> (8 * (i - 1))) & 0xffu);
+        snprintf(expected, sizeof expected, "%02x",
+                 (unsigned)(bits >> (8 * (i - 1))) & 0xffu);
         assert_string_equal(value, expected);
     }
     char misread[64];
@@ -429,7 +432,8 @@ static void figure_shows_this_builds_bytes(void **state)
     numbers_value(LAB_RESULTS "/numbers.tsv", "int-intel-sparc-host-order", lab, sizeof lab);
     assert_string_equal(lab, misread);
     struct tl_text transcript = {0};
-    assert_int_equal(tl_read_file(LAB_RESULTS "/transcript-int-intel-sparc.txt", &transcript), 0);
+    assert_int_equal(tl_read_file(LAB_RESULTS "/transcript-int-intel-sparc.txt", &transcript),
+                     0);
     char received[96];
     snprintf(received, sizeof received, "Received '%s'\n", misread);
     assert_non_null(strstr(transcript.data, received));
@@ -472,12 +476,13 @@ static void cli_int_refuses_bad_numbers(void **state)
         tl_check_failure(TL_ARGS(path, "-p", "3490", "127.0.0.1"), 2, prefix,
                          TL_WORDS("missing NUMBER"), usage);
     }
-    tl_check_failure(TL_ARGS(tl_bin("show-bytes"), "12x"), 2, "show-bytes: ",
-                     TL_WORDS("invalid number", "'12x'"), "usage: show-bytes NUMBER");
+    tl_check_failure(TL_ARGS(tl_bin("show-bytes"), "12x"), 2,
+                     "show-bytes: ", TL_WORDS("invalid number", "'12x'"),
+                     "usage: show-bytes NUMBER");
     tl_check_failure(TL_ARGS(tl_bin("cli-msg")), 2, "cli-msg: ", TL_WORDS("missing HOST"),
                      "usage: cli-msg [-p PORT] HOST");
-    tl_check_failure(TL_ARGS(tl_bin("serv-msg"), "-n", "0"), 2, "serv-msg: ",
-                     TL_WORDS("invalid connection count", "'0'"),
+    tl_check_failure(TL_ARGS(tl_bin("serv-msg"), "-n", "0"), 2,
+                     "serv-msg: ", TL_WORDS("invalid connection count", "'0'"),
                      "usage: serv-msg [-p PORT] [-n CONNECTIONS]");
 }
 

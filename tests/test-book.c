@@ -31,9 +31,9 @@ static void read_or_fail(const char *path, struct tl_text *text)
 
 struct code_line {
     const char *file;
-    size_t line;   /* in the .nw */
-    char *text;    /* without leading and trailing blanks */
-    size_t chunk;  /* which chunk of the book */
+    size_t line;  /* in the .nw */
+    char *text;   /* without leading and trailing blanks */
+    size_t chunk; /* which chunk of the book */
 };
 
 static struct code_line *code;
@@ -105,9 +105,10 @@ static void no_two_chunks_share_six_lines(void **state)
     for (size_t a = 0; a + WINDOW <= code_count; a++)
         for (size_t b = a + 1; b + WINDOW <= code_count; b++)
             if (code[b].chunk != code[a].chunk && same_window(a, b)) {
-                print_error("%s:%zu and %s:%zu: the same %d lines of code, starting with '%s'\n",
-                            code[a].file, code[a].line, code[b].file, code[b].line, WINDOW,
-                            code[a].text);
+                print_error(
+                    "%s:%zu and %s:%zu: the same %d lines of code, starting with '%s'\n",
+                    code[a].file, code[a].line, code[b].file, code[b].line, WINDOW,
+                    code[a].text);
                 repeats++;
                 a += WINDOW - 1; /* one report per repeated block */
                 break;
@@ -135,7 +136,8 @@ static void code_lines_fit_the_page(void **state)
         int in_code = 0;
         for (size_t i = 0; tl_line(text.data, i, line, sizeof line) == 0; i++) {
             size_t length = strlen(line);
-            if (length >= 5 && strncmp(line, "<<", 2) == 0 && strcmp(line + length - 3, ">>=") == 0) {
+            if (length >= 5 && strncmp(line, "<<", 2) == 0 &&
+                strcmp(line + length - 3, ">>=") == 0) {
                 in_code = 1;
                 continue;
             }
@@ -236,19 +238,20 @@ static const char first_chapter[] = "# Primeiro\n"
                                     "PROGRAMS = one\n"
                                     "@\n";
 
-static const char second_chapter[] = "# Segundo\n"
-                                     "\n"
-                                     "O [[say_hello]] do primeiro capítulo.\n"
-                                     "\n"
-                                     "<<two.c>>=\n"
-                                     "#include <stdio.h>\n"
-                                     "<<say hello>>\n"
-                                     "int main(void) { say_hello(); say_hello(); return 0; }\n"
-                                     "@\n"
-                                     "\n"
-                                     "<<Makefile>>=\n"
-                                     "PROGRAMS = two\n"
-                                     "@\n";
+static const char second_chapter[] =
+    "# Segundo\n"
+    "\n"
+    "O [[say_hello]] do primeiro capítulo.\n"
+    "\n"
+    "<<two.c>>=\n"
+    "#include <stdio.h>\n"
+    "<<say hello>>\n"
+    "int main(void) { say_hello(); say_hello(); return 0; }\n"
+    "@\n"
+    "\n"
+    "<<Makefile>>=\n"
+    "PROGRAMS = two\n"
+    "@\n";
 
 /* Writes text as the fixture scratch/DIR/NAME.nw; path gets its path. */
 static void write_fixture(const char *dir, const char *name, const char *text, char *path,
@@ -270,7 +273,8 @@ static void a_chunk_of_one_chapter_is_used_in_another(void **state)
     snprintf(outdir, sizeof outdir, "%s/across/tangle-02", scratch);
     snprintf(linedir, sizeof linedir, "%s/across/nwline/02", scratch);
     struct tl_proc run;
-    int status = tl_runl(&run, 30, "tools/tangle", "-w", one, two, outdir, linedir, (char *)NULL);
+    int status =
+        tl_runl(&run, 30, "tools/tangle", "-w", one, two, outdir, linedir, (char *)NULL);
     assert_string_equal(tl_text_str(&run.err), "");
     assert_int_equal(status, 0);
     tl_proc_free(&run);
@@ -302,8 +306,8 @@ static void a_chunk_of_one_chapter_is_used_in_another(void **state)
     snprintf(woven, sizeof woven, "%s/across/woven", scratch);
     char linedirs[700];
     snprintf(linedirs, sizeof linedirs, "%s/across/nwline", scratch);
-    status = tl_runl(&run, 60, "tools/weave", woven, "build/tools/nwpandoc", linedirs, one, two,
-                     (char *)NULL);
+    status = tl_runl(&run, 60, "tools/weave", woven, "build/tools/nwpandoc", linedirs, one,
+                     two, (char *)NULL);
     assert_string_equal(tl_text_str(&run.err), "");
     assert_int_equal(status, 0);
     tl_proc_free(&run);
@@ -322,7 +326,8 @@ static void a_chunk_of_one_chapter_is_used_in_another(void **state)
     char label[128];
     assert_int_equal(sscanf(sublabel, "\\sublabel{%127[^}]}", label), 1);
     char use[256];
-    snprintf(use, sizeof use, "\\LA{}say hello~{\\nwtagstyle{}\\subpageref{%s}}\\RA{}", label);
+    snprintf(use, sizeof use, "\\LA{}say hello~{\\nwtagstyle{}\\subpageref{%s}}\\RA{}",
+             label);
     if (strstr(tex_two.data, use) == NULL)
         fail_msg("chapter two's use of <<say hello>> does not point at %s:\n%s", label,
                  tex_two.data);
@@ -561,12 +566,13 @@ static void a_use_is_a_real_use(void **state)
     snprintf(outdir, sizeof outdir, "%s/uses/tangle", scratch);
     snprintf(linedir, sizeof linedir, "%s/uses/nwline/01-uses", scratch);
     struct tl_proc run;
-    assert_int_equal(tl_runl(&run, 30, "tools/tangle", chapter, outdir, linedir, (char *)NULL), 0);
+    assert_int_equal(
+        tl_runl(&run, 30, "tools/tangle", chapter, outdir, linedir, (char *)NULL), 0);
     tl_proc_free(&run);
     snprintf(woven, sizeof woven, "%s/uses/woven", scratch);
     snprintf(linedir, sizeof linedir, "%s/uses/nwline", scratch);
-    int status =
-        tl_runl(&run, 60, "tools/weave", woven, "build/tools/nwpandoc", linedir, chapter, (char *)NULL);
+    int status = tl_runl(&run, 60, "tools/weave", woven, "build/tools/nwpandoc", linedir,
+                         chapter, (char *)NULL);
     assert_string_equal(tl_text_str(&run.err), "");
     assert_int_equal(status, 0);
     tl_proc_free(&run);
@@ -709,7 +715,8 @@ static void each_index_is_printed_once(void **state)
         entries++;
         for (size_t j = i + 1; tl_line(identifiers, j, line + 256, 256) == 0; j++)
             if (strncmp(line, line + 256, (size_t)(colon - line) + 1) == 0)
-                fail_msg("the identifier index lists '%.*s' twice", (int)(colon - line), line);
+                fail_msg("the identifier index lists '%.*s' twice", (int)(colon - line),
+                         line);
     }
     assert_true(entries >= 10);
     free(identifiers);
@@ -814,8 +821,8 @@ static void printed_data_lines_up(void **state)
             if (r == 0)
                 first[cell] = column;
             else if (column != first[cell])
-                fail_msg("'%s': column %zu starts at %zu, in the header at %zu", line, cell + 1,
-                         column, first[cell]);
+                fail_msg("'%s': column %zu starts at %zu, in the header at %zu", line,
+                         cell + 1, column, first[cell]);
         }
     }
     tl_text_free(&tex);

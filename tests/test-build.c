@@ -27,21 +27,24 @@ static void write_executable(const char *path, const char *content)
 /* A dpkg-query that knows no package: every package is missing. */
 static const char no_package_installed[] = "#!/bin/sh\nexit 1\n";
 /* One that says every package asked about is installed. */
-static const char every_package_installed[] = "#!/bin/sh\n"
-                                              "shift 2\n" /* -W -f=FORMAT */
-                                              "for p; do echo \"$p install ok installed\"; done\n";
+static const char every_package_installed[] =
+    "#!/bin/sh\n"
+    "shift 2\n" /* -W -f=FORMAT */
+    "for p; do echo \"$p install ok installed\"; done\n";
 
-static int run_install_deps_for(const char *groups, const char *fake_dpkg_query, int as_nobody,
-                                struct tl_proc *run)
+static int run_install_deps_for(const char *groups, const char *fake_dpkg_query,
+                                int as_nobody, struct tl_proc *run)
 {
     char bin[600], fake[700], path[2000], command[3000];
     path_in_scratch(bin, sizeof bin, as_nobody ? "bin-nobody" : "bin-root");
     mkdir(bin, 0755);
     snprintf(fake, sizeof fake, "%s/dpkg-query", bin);
     write_executable(fake, fake_dpkg_query);
-    snprintf(path, sizeof path, "%s:%s", bin, getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+    snprintf(path, sizeof path, "%s:%s", bin,
+             getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
     snprintf(command, sizeof command, "%s env PATH='%s' tools/install-deps %s",
-             as_nobody ? "setpriv --reuid=65534 --regid=65534 --clear-groups" : "", path, groups);
+             as_nobody ? "setpriv --reuid=65534 --regid=65534 --clear-groups" : "", path,
+             groups);
     return tl_sh(run, 30, command);
 }
 
@@ -64,13 +67,14 @@ static void install_deps_without_root_prints_the_apt_get_line(void **state)
     (void)state;
     int as_nobody = geteuid() == 0;
     if (as_nobody && !can_drop_to_nobody()) {
-        print_message("SKIP: running as root and setpriv is missing: cannot drop to nobody\n");
+        print_message(
+            "SKIP: running as root and setpriv is missing: cannot drop to nobody\n");
         skip();
     }
     struct tl_proc run;
     int status = run_install_deps(no_package_installed, as_nobody, &run);
-    print_message("  install-deps as %s: exit %d: %s", as_nobody ? "nobody" : "this user", status,
-                  run.err.data);
+    print_message("  install-deps as %s: exit %d: %s", as_nobody ? "nobody" : "this user",
+                  status, run.err.data);
     assert_int_equal(status, 1);
     assert_string_equal(run.out.data, "");
     assert_int_equal(tl_count_lines(run.err.data), 1);
@@ -89,7 +93,8 @@ static void install_deps_asks_for_what_each_step_needs(void **state)
     (void)state;
     int as_nobody = geteuid() == 0;
     if (as_nobody && !can_drop_to_nobody()) {
-        print_message("SKIP: running as root and setpriv is missing: cannot drop to nobody\n");
+        print_message(
+            "SKIP: running as root and setpriv is missing: cannot drop to nobody\n");
         skip();
     }
     struct tl_proc run;
@@ -189,7 +194,8 @@ static void a_good_document_replaces_the_pdf_whole(void **state)
     path_in_scratch(tree, sizeof tree, "latex-good");
     make_tree(tree);
     snprintf(path, sizeof path, "%s/book/master.tex", tree);
-    tl_write_file(path, "\\documentclass{article}\n\\begin{document}\nOlá.\n\\end{document}\n");
+    tl_write_file(path,
+                  "\\documentclass{article}\n\\begin{document}\nOlá.\n\\end{document}\n");
     snprintf(path, sizeof path, "%s/build/out.pdf", tree);
     tl_write_file(path, "the previous PDF\n");
 
@@ -240,13 +246,14 @@ static void a_compiler_error_names_the_nw_line_and_chunk(void **state)
     tl_write_file(chapter, broken_chapter);
 
     struct tl_proc run;
-    assert_int_equal(tl_runl(&run, 30, "tools/tangle", chapter, outdir, linedir, (char *)NULL), 0);
+    assert_int_equal(
+        tl_runl(&run, 30, "tools/tangle", chapter, outdir, linedir, (char *)NULL), 0);
     tl_proc_free(&run);
 
     char source[700], expected_line[800], expected_chunk[800];
     snprintf(source, sizeof source, "%s/broken.c", linedir);
-    int status = tl_runl(&run, 60, "tools/compile", "cc", "-std=c11", "-Wall", "-Werror", "-o",
-                         binary, source, (char *)NULL);
+    int status = tl_runl(&run, 60, "tools/compile", "cc", "-std=c11", "-Wall", "-Werror",
+                         "-o", binary, source, (char *)NULL);
     print_message("  compile: exit %d:\n%s", status, run.err.data);
     assert_int_not_equal(status, 0);
     /* "greeting" is on line 11 of the .nw, in <<print a greeting>>. */
@@ -294,8 +301,9 @@ static void chapters_are_numbered_by_file_and_appendices_lettered(void **state)
 {
     (void)state;
     struct tl_proc run;
-    assert_int_equal(
-        tl_runl(&run, 10, "tools/chapter-list", "02-a", "05-b", "90-lab", "91-c", (char *)NULL), 0);
+    assert_int_equal(tl_runl(&run, 10, "tools/chapter-list", "02-a", "05-b", "90-lab", "91-c",
+                             (char *)NULL),
+                     0);
     assert_string_equal(run.out.data, "\\workbookresults{02-a}\n"
                                       "\\workbookresults{05-b}\n"
                                       "\\workbookresults{90-lab}\n"
@@ -377,5 +385,6 @@ int main(void)
         cmocka_unit_test(tsv2tex_escapes_latex_and_refuses_ragged_rows),
         cmocka_unit_test(results_tex_refuses_a_bad_numbers_key),
     };
-    return cmocka_run_group_tests_name("build tools", tests, tl_scratch_make, tl_scratch_remove);
+    return cmocka_run_group_tests_name("build tools", tests, tl_scratch_make,
+                                       tl_scratch_remove);
 }

@@ -1,6 +1,6 @@
 /* test-concorrente: chapter 5's concurrent echo servers, the real programs
- * in build/bin (or $WORKBOOK_BIN), on 127.0.0.1 and ephemeral ports, and the chapter's numbers
- * against this build's data.
+ * in build/bin (or $WORKBOOK_BIN), on 127.0.0.1 and ephemeral ports, and the chapter's
+ * numbers against this build's data.
  *   - 200 clients at once each echo 256 KiB of random bytes, byte-exact;
  *     afterwards the server has no child and no zombie, its open
  *     descriptors (/proc/PID/fd) are what they were before and its memory
@@ -151,7 +151,8 @@ static void finish_server(struct tl_proc *server, int closed)
     if (server->timed_out)
         fail_msg("the server did not exit within 60 s; stdout:\n%s", server->out.data);
     assert_int_equal(status, 0);
-    assert_int_equal(count_lines_with(server->out.data, "server: closing connection"), closed);
+    assert_int_equal(count_lines_with(server->out.data, "server: closing connection"),
+                     closed);
 }
 
 /* --------------------------------------------------------- clients */
@@ -266,7 +267,8 @@ static void two_hundred_clients_echo_256_kib_each(void **state)
             if (k->done)
                 continue;
             if ((ready[c].revents & POLLOUT) && k->sent < CLIENT_BYTES) {
-                size_t chunk = CLIENT_BYTES - k->sent > 16384 ? 16384 : CLIENT_BYTES - k->sent;
+                size_t chunk =
+                    CLIENT_BYTES - k->sent > 16384 ? 16384 : CLIENT_BYTES - k->sent;
                 ssize_t n = send(k->fd, data + c + k->sent, chunk, MSG_NOSIGNAL);
                 if (n > 0 && (k->sent += (size_t)n) == CLIENT_BYTES)
                     shutdown(k->fd, SHUT_WR);
@@ -468,10 +470,10 @@ static void bad_command_lines_and_help(void **state)
                          TL_WORDS("unknown option", "'-x'"), usage);
     }
     const char *cli_usage = "usage: cli-many-connections [-p PORT] [-c COUNT] HOST";
-    tl_check_failure(TL_ARGS(CLI_MANY, "-c", "0", "127.0.0.1"), 2, "cli-many-connections: ",
-                     TL_WORDS("invalid count", "'0'"), cli_usage);
-    tl_check_failure(TL_ARGS(CLI_MANY, "-p", "0", "127.0.0.1"), 2, "cli-many-connections: ",
-                     TL_WORDS("invalid port", "'0'"), cli_usage);
+    tl_check_failure(TL_ARGS(CLI_MANY, "-c", "0", "127.0.0.1"), 2,
+                     "cli-many-connections: ", TL_WORDS("invalid count", "'0'"), cli_usage);
+    tl_check_failure(TL_ARGS(CLI_MANY, "-p", "0", "127.0.0.1"), 2,
+                     "cli-many-connections: ", TL_WORDS("invalid port", "'0'"), cli_usage);
     tl_check_failure(TL_ARGS(CLI_MANY), 2, "cli-many-connections: ", TL_WORDS("missing HOST"),
                      cli_usage);
 }
@@ -522,7 +524,8 @@ static void the_transcripts_and_numbers_agree(void **state)
     tl_text_free(&text);
     read_result("ps-durante.txt", &text);
     snprintf(expected, sizeof expected, " %s S", number("conc-parent-pid"));
-    assert_int_equal(count_lines_with(text.data, expected), atoi(number("conc-children-during")));
+    assert_int_equal(count_lines_with(text.data, expected),
+                     atoi(number("conc-children-during")));
     tl_text_free(&text);
     /* the figure's PIDs, descriptors and ports: in the ss -p transcript */
     read_result("sockets.txt", &text);
@@ -586,23 +589,25 @@ static void the_tables_are_this_builds(void **state)
         long traced = atol(number("conc-bytewise-traced"));
         assert_true(calls >= 2 * traced && calls <= 2 * traced + 8);
     }
-    assert_true(atol(number("conc-fork-rate")) > 0 && atol(number("conc-iterative-rate")) > 0);
+    assert_true(atol(number("conc-fork-rate")) > 0 &&
+                atol(number("conc-iterative-rate")) > 0);
 }
 
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(two_hundred_clients_echo_256_kib_each, tl_server_setup,
-                                        tl_server_teardown),
+        cmocka_unit_test_setup_teardown(two_hundred_clients_echo_256_kib_each,
+                                        tl_server_setup, tl_server_teardown),
         cmocka_unit_test_setup_teardown(two_thousand_short_connections_leave_nothing,
                                         tl_server_setup, tl_server_teardown),
         cmocka_unit_test_setup_teardown(misbehaving_clients_leave_the_server_serving,
                                         tl_server_setup, tl_server_teardown),
         cmocka_unit_test_setup_teardown(zombies_of_each_variant, tl_server_setup,
                                         tl_server_teardown),
-        cmocka_unit_test_setup_teardown(only_the_iterative_server_makes_the_second_client_wait,
-                                        tl_server_setup, tl_server_teardown),
+        cmocka_unit_test_setup_teardown(
+            only_the_iterative_server_makes_the_second_client_wait, tl_server_setup,
+            tl_server_teardown),
         cmocka_unit_test(bad_command_lines_and_help),
         cmocka_unit_test(the_transcripts_and_numbers_agree),
         cmocka_unit_test(the_tables_are_this_builds),

@@ -64,8 +64,8 @@ static void check_table(const char *tsv, const char *tex)
     struct tl_text used;
     read_or_fail(tex, &used);
     if (run.out.length != used.length || memcmp(run.out.data, used.data, used.length) != 0)
-        fail_msg("%s is not tsv2tex of %s:\n--- tsv2tex says:\n%s--- the book used:\n%s", tex, tsv,
-                 run.out.data, used.data);
+        fail_msg("%s is not tsv2tex of %s:\n--- tsv2tex says:\n%s--- the book used:\n%s", tex,
+                 tsv, run.out.data, used.data);
     tl_text_free(&used);
     tl_proc_free(&run);
 }
@@ -135,8 +135,8 @@ static void the_range_is_recomputed_from_the_data(void **state)
     struct tl_text table;
     read_or_fail(RESULTS "/recv-table.tsv", &table);
     char expected_row[256];
-    snprintf(expected_row, sizeof expected_row, "Mesmo hospedeiro (loopback), Linux\t%s\t1..3",
-             range);
+    snprintf(expected_row, sizeof expected_row,
+             "Mesmo hospedeiro (loopback), Linux\t%s\t1..3", range);
     assert_int_equal(tl_line(table.data, 1, line, sizeof line), 0);
     assert_string_equal(line, expected_row);
     tl_text_free(&table);
@@ -240,7 +240,8 @@ static void the_pdf_shows_this_builds_results(void **state)
     struct tl_text transcript;
     read_or_fail(RESULTS "/loopback.txt", &transcript);
     char first_server_line[256];
-    assert_int_equal(tl_line(transcript.data, 1, first_server_line, sizeof first_server_line), 0);
+    assert_int_equal(tl_line(transcript.data, 1, first_server_line, sizeof first_server_line),
+                     0);
     assert_true(strncmp(first_server_line, "server: listening on port ", 26) == 0);
     if (strstr(run.out.data, first_server_line) == NULL)
         fail_msg("the PDF does not show '%s'", first_server_line);
@@ -491,7 +492,8 @@ static void a_used_but_undefined_chunk_is_refused(void **state)
 static void a_chapter_without_makefile_is_refused(void **state)
 {
     (void)state;
-    check_refused("no-makefile", "<<hello.c>>=\nint main(void) { return 0; }\n@\n", "<<Makefile>>");
+    check_refused("no-makefile", "<<hello.c>>=\nint main(void) { return 0; }\n@\n",
+                  "<<Makefile>>");
 }
 
 static void a_declared_but_absent_root_is_refused(void **state)
@@ -520,8 +522,8 @@ static void compile_every_tangled_c_file(const char *compiler)
         for (int optimise = 0; optimise < 2; optimise++) {
             char command[1024];
             snprintf(command, sizeof command,
-                     "%s -std=c11 -Wall -Wextra -Wpedantic -Werror %s -c '%s' -o '%s'", compiler,
-                     optimise ? "-O2" : "-O0", sources.gl_pathv[i], object);
+                     "%s -std=c11 -Wall -Wextra -Wpedantic -Werror %s -c '%s' -o '%s'",
+                     compiler, optimise ? "-O2" : "-O0", sources.gl_pathv[i], object);
             struct tl_proc run;
             int status = tl_sh(&run, 120, command);
             if (status != 0 || run.err.length != 0)
@@ -695,5 +697,6 @@ int main(void)
         cmocka_unit_test(weave_typesets_markdown_and_keeps_noweb),
         cmocka_unit_test(a_quote_in_a_heading_is_refused),
     };
-    return cmocka_run_group_tests_name("consistency", tests, tl_scratch_make, tl_scratch_remove);
+    return cmocka_run_group_tests_name("consistency", tests, tl_scratch_make,
+                                       tl_scratch_remove);
 }

@@ -32,13 +32,14 @@ static size_t check_connection(const char *out, size_t *index, size_t sent)
             fail_msg("the transcript ends inside a connection:\n%s", out);
         size_t received, requested;
         char rest;
-        if (sscanf(line, "\t | received %zu bytes from %zu requested (%*[0-9.]%%).%c", &received,
-                   &requested, &rest) != 2)
+        if (sscanf(line, "\t | received %zu bytes from %zu requested (%*[0-9.]%%).%c",
+                   &received, &requested, &rest) != 2)
             break;
         /* The whole line, percentage included, as it should read. */
         char expected[LINE_MAX_LENGTH];
-        snprintf(expected, sizeof expected, "\t | received %zu bytes from %zu requested (%.2f%%).",
-                 received, requested, 100.0 * (double)received / (double)requested);
+        snprintf(expected, sizeof expected,
+                 "\t | received %zu bytes from %zu requested (%.2f%%).", received, requested,
+                 100.0 * (double)received / (double)requested);
         assert_string_equal(line, expected);
         /* Each recv() asks for what is still missing: 32769 first. */
         assert_int_equal(requested, requested_next);
@@ -52,8 +53,8 @@ static size_t check_connection(const char *out, size_t *index, size_t sent)
 
     char expected[LINE_MAX_LENGTH];
     if (sent == DATASIZE_32KB)
-        snprintf(expected, sizeof expected, "\t '-> got %d bytes with %zu recv()s", DATASIZE_32KB,
-                 recvs);
+        snprintf(expected, sizeof expected, "\t '-> got %d bytes with %zu recv()s",
+                 DATASIZE_32KB, recvs);
     else
         snprintf(expected, sizeof expected,
                  "\t '-> got %zu bytes with %zu recv()s: peer closed before %d", sent, recvs,
@@ -70,8 +71,8 @@ static size_t check_connection(const char *out, size_t *index, size_t sent)
  * its whole transcript: the listening line, then one connection per
  * entry of sent[], then nothing else; stderr empty, exit 0. Stores the
  * recv()s of each connection in recvs[]. */
-static void finish_server(struct tl_proc *server, unsigned port, const size_t *sent, size_t count,
-                          size_t *recvs)
+static void finish_server(struct tl_proc *server, unsigned port, const size_t *sent,
+                          size_t count, size_t *recvs)
 {
     int status = tl_proc_finish(server, 10);
     const char *out = server->out.data;
@@ -165,8 +166,8 @@ static void several_connections_then_exit(void **state)
     snprintf(port_text, sizeof port_text, "%u", port);
     for (int i = 0; i < 3; i++) {
         struct tl_proc client;
-        assert_int_equal(tl_runl(&client, 10, CLI_32KB, "-p", port_text, "localhost", (char *)NULL),
-                         0);
+        assert_int_equal(
+            tl_runl(&client, 10, CLI_32KB, "-p", port_text, "localhost", (char *)NULL), 0);
         assert_string_equal(client.out.data, "sent 32769 bytes from 32769.\n");
         tl_proc_free(&client);
     }
@@ -279,12 +280,16 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(client_and_server_agree, setup, tl_server_teardown),
-        cmocka_unit_test_setup_teardown(several_connections_then_exit, setup, tl_server_teardown),
+        cmocka_unit_test_setup_teardown(several_connections_then_exit, setup,
+                                        tl_server_teardown),
         cmocka_unit_test_setup_teardown(pieces_with_pauses_need_several_recvs, setup,
                                         tl_server_teardown),
         cmocka_unit_test_setup_teardown(early_close_is_reported, setup, tl_server_teardown),
-        cmocka_unit_test_setup_teardown(immediate_close_is_reported, setup, tl_server_teardown),
-        cmocka_unit_test_setup_teardown(the_client_sends_the_alphabet, setup, tl_server_teardown),
+        cmocka_unit_test_setup_teardown(immediate_close_is_reported, setup,
+                                        tl_server_teardown),
+        cmocka_unit_test_setup_teardown(the_client_sends_the_alphabet, setup,
+                                        tl_server_teardown),
     };
-    return cmocka_run_group_tests_name("serv-32kb and cli-32kb on loopback", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("serv-32kb and cli-32kb on loopback", tests, NULL,
+                                       NULL);
 }

@@ -83,7 +83,8 @@ static char *run_capture(const char *command, int *status)
     }
     text[length] = '\0';
     int raw = pclose(pipe);
-    *status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + (WIFSIGNALED(raw) ? WTERMSIG(raw) : 0);
+    *status =
+        WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + (WIFSIGNALED(raw) ? WTERMSIG(raw) : 0);
     return text;
 }
 
@@ -108,17 +109,18 @@ static int can_make_namespaces(void)
 
 /* Each skip says why, on a line of its own with the word "skip", which
  * tests/run shows. */
-#define SKIP_BECAUSE(reason)                                                                       \
-    do {                                                                                           \
-        print_message("skipped: %s\n", reason);                                                    \
-        skip();                                                                                    \
+#define SKIP_BECAUSE(reason)                                                                 \
+    do {                                                                                     \
+        print_message("skipped: %s\n", reason);                                              \
+        skip();                                                                              \
     } while (0)
 
 /* The 32-bit byte swap, by arithmetic: what a big-endian CPU reads from a
  * little-endian CPU's bytes, and the other way round. */
 static uint32_t byte_swapped(uint32_t value)
 {
-    return (value >> 24) | ((value >> 8) & 0xff00u) | ((value << 8) & 0xff0000u) | (value << 24);
+    return (value >> 24) | ((value >> 8) & 0xff00u) | ((value << 8) & 0xff0000u) |
+           (value << 24);
 }
 
 /* ---------------------------------------- the recvs of this build's data */
@@ -191,14 +193,15 @@ static void check_segments(const char *scenario, long mss)
         int last = i + 1 == table.count || table.rows[i + 1].run != row->run ||
                    strcmp(table.rows[i + 1].scenario, scenario) != 0;
         if (!last && row->bytes % mss != 0)
-            fail_msg("%s run %d recv %d returned %ld bytes: not whole segments of %ld", scenario,
-                     row->run, row->call, row->bytes, mss);
+            fail_msg("%s run %d recv %d returned %ld bytes: not whole segments of %ld",
+                     scenario, row->run, row->call, row->bytes, mss);
     }
     if (runs == 0)
         fail_msg("no recv() of scenario %s in %s/recvs.data", scenario, RESULTS);
     for (int r = 1; r <= runs; r++)
         if (bytes[r] != MESSAGE_SIZE)
-            fail_msg("%s run %d received %ld bytes, not %d", scenario, r, bytes[r], MESSAGE_SIZE);
+            fail_msg("%s run %d received %ld bytes, not %d", scenario, r, bytes[r],
+                     MESSAGE_SIZE);
     /* The claim: the most common read is one segment of mss bytes (the
      * text quotes common-SCENARIO). How many recv()s a connection took is
      * this build's measurement, quoted from the data: a busy machine makes
@@ -214,9 +217,10 @@ static void check_segments(const char *scenario, long mss)
         if (same > mode_count || (same == mode_count && table.rows[i].bytes < mode))
             mode = table.rows[i].bytes, mode_count = same;
     }
-    print_message("%s: %ld of %ld recv()s returned exactly %ld bytes; the most common read is "
-                  "%ld bytes (%ld times)\n",
-                  scenario, one_mss, reads, mss, mode, mode_count);
+    print_message(
+        "%s: %ld of %ld recv()s returned exactly %ld bytes; the most common read is "
+        "%ld bytes (%ld times)\n",
+        scenario, one_mss, reads, mss, mode, mode_count);
     assert_int_equal(mode, mss);
     free(table.rows);
 }
@@ -238,10 +242,11 @@ static void sender_without_timestamps_sends_1460_byte_segments(void **state)
 static long summary_value(const char *scenario, const char *column)
 {
     char command[512];
-    snprintf(command, sizeof command,
-             "awk -F '\\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == \"%s\") c = i; next }"
-             " $1 == \"%s\" && c { print $c }' " RESULTS "/recv-summary.data",
-             column, scenario);
+    snprintf(
+        command, sizeof command,
+        "awk -F '\\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == \"%s\") c = i; next }"
+        " $1 == \"%s\" && c { print $c }' " RESULTS "/recv-summary.data",
+        column, scenario);
     int status;
     char *output = run_capture(command, &status);
     if (status != 0 || output[0] == '\0')
@@ -266,7 +271,8 @@ static void book_claims_about_buffers_mtu_and_qemu_hold(void **state)
     assert_int_equal(summary_value("mtu8232", "common"), 8232 - 20 - 20);
     assert_true(summary_value("mtu8232", "max") <= 5);
     /* "the emulated server's first connection falls behind" */
-    assert_true(summary_value("linux-sparc", "first") < summary_value("linux-sparc", "median"));
+    assert_true(summary_value("linux-sparc", "first") <
+                summary_value("linux-sparc", "median"));
 }
 
 /* --------------------------------------------------- byte order (binary) */
@@ -302,12 +308,8 @@ static void sparc_and_x86_swap_bytes_without_htonl(void **state)
         SKIP_BECAUSE("qemu-sparc64 or the SPARC programs are missing");
     long long swapped = byte_swapped(SEED_NUMBER);
     assert_int_equal(swapped, 959447040); /* the seed's Listings 9 and 10 */
-    assert_int_equal(
-        int_roundtrip("./serv-int", "qemu-sparc64 ./sparc64/cli-int"),
-        swapped);
-    assert_int_equal(
-        int_roundtrip("qemu-sparc64 ./sparc64/serv-int", "./cli-int"),
-        swapped);
+    assert_int_equal(int_roundtrip("./serv-int", "qemu-sparc64 ./sparc64/cli-int"), swapped);
+    assert_int_equal(int_roundtrip("qemu-sparc64 ./sparc64/serv-int", "./cli-int"), swapped);
     /* The same CPU on both ends: the mistake does not show. */
     assert_int_equal(int_roundtrip("./serv-int", "./cli-int"), SEED_NUMBER);
 }
@@ -317,12 +319,10 @@ static void htonl_and_ntohl_keep_the_number(void **state)
     (void)state;
     if (!have_qemu())
         SKIP_BECAUSE("qemu-sparc64 or the SPARC programs are missing");
-    assert_int_equal(
-        int_roundtrip("./serv-int-net", "qemu-sparc64 ./sparc64/cli-int-net"),
-        SEED_NUMBER);
-    assert_int_equal(
-        int_roundtrip("qemu-sparc64 ./sparc64/serv-int-net", "./cli-int-net"),
-        SEED_NUMBER);
+    assert_int_equal(int_roundtrip("./serv-int-net", "qemu-sparc64 ./sparc64/cli-int-net"),
+                     SEED_NUMBER);
+    assert_int_equal(int_roundtrip("qemu-sparc64 ./sparc64/serv-int-net", "./cli-int-net"),
+                     SEED_NUMBER);
 }
 
 /* The book's own numbers say the same as the programs do now. */
@@ -351,9 +351,10 @@ static void book_numbers_show_the_swap(void **state)
 static char *machine_state(void)
 {
     int status;
-    char *state = run_capture("ip -o link show | awk -F': ' '{ print $2 }' | sort; echo --; "
-                              "ip netns list | awk '{ print $1 }' | grep -v '^mc823lab-' | sort",
-                              &status);
+    char *state =
+        run_capture("ip -o link show | awk -F': ' '{ print $2 }' | sort; echo --; "
+                    "ip netns list | awk '{ print $1 }' | grep -v '^mc823lab-' | sort",
+                    &status);
     assert_int_equal(status, 0);
     return state;
 }
@@ -366,10 +367,11 @@ static void assert_nothing_left(pid_t harness, int port)
     snprintf(command, sizeof command, "ip netns list | grep '^mc823lab-%ld-'", (long)harness);
     if (command_succeeds(command))
         fail_msg("namespace mc823lab-%ld-* is still there", (long)harness);
-    snprintf(command, sizeof command,
-             "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' 2>/dev/null <\"$f\"; echo; done | "
-             "grep -E -- '-p %d( |$)' | grep -v -e grep -e 'for f in'",
-             port);
+    snprintf(
+        command, sizeof command,
+        "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' 2>/dev/null <\"$f\"; echo; done | "
+        "grep -E -- '-p %d( |$)' | grep -v -e grep -e 'for f in'",
+        port);
     int status;
     char *left = run_capture(command, &status);
     if (left[0] != '\0')
@@ -394,7 +396,8 @@ static void harness_run_leaves_nothing(void **state)
     int port = private_port();
     char command[1024];
     snprintf(command, sizeof command,
-             "exec " LAB_SH " -d " BINDIR " -n 2 -p %d -o %s/run serv-32kb cli-32kb", port, outdir);
+             "exec " LAB_SH " -d " BINDIR " -n 2 -p %d -o %s/run serv-32kb cli-32kb", port,
+             outdir);
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
@@ -448,12 +451,13 @@ static void kill_harness_midway(int signal_number)
         /* A shell started by the test must see INT and TERM as usual. */
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
-        execl(LAB_SH, LAB_SH, "-d", BINDIR, "-n", "100", "-p", port_text, "-A", "qemu-sparc64",
-              "-o", out, "sparc64/serv-32kb", "cli-32kb", (char *)NULL);
+        execl(LAB_SH, LAB_SH, "-d", BINDIR, "-n", "100", "-p", port_text, "-A",
+              "qemu-sparc64", "-o", out, "sparc64/serv-32kb", "cli-32kb", (char *)NULL);
         _exit(127);
     }
     char command[256];
-    snprintf(command, sizeof command, "ip netns list | grep -q '^mc823lab-%ld-b'", (long)child);
+    snprintf(command, sizeof command, "ip netns list | grep -q '^mc823lab-%ld-b'",
+             (long)child);
     int waited = 0;
     while (!command_succeeds(command)) {
         assert_true(waited++ < 100); /* 10 s */
@@ -545,8 +549,8 @@ static void recorded_run_builds_the_same_tables(void **state)
     char outdir[] = "/tmp/test-lab-recorded.XXXXXX";
     assert_non_null(mkdtemp(outdir));
     char command[1024];
-    snprintf(command, sizeof command, "RECORDED=1 " EXPERIMENT_SH " " BINDIR " %s/out >/dev/null",
-             outdir);
+    snprintf(command, sizeof command,
+             "RECORDED=1 " EXPERIMENT_SH " " BINDIR " %s/out >/dev/null", outdir);
     assert_true(command_succeeds(command));
 
     const char *files[] = {"recv-table.tsv", "int-table.tsv", "numbers.tsv", "recvs.data"};
@@ -574,8 +578,8 @@ static void recorded_run_builds_the_same_tables(void **state)
         free(recorded_rows);
     }
     /* And the PDF will say the numbers were not regenerated. */
-    snprintf(command, sizeof command, "grep -q '^lab-source\tNÃO regenerad' %s/out/numbers.tsv",
-             outdir);
+    snprintf(command, sizeof command,
+             "grep -q '^lab-source\tNÃO regenerad' %s/out/numbers.tsv", outdir);
     assert_true(command_succeeds(command));
     snprintf(command, sizeof command, "rm -rf %s", outdir);
     assert_true(command_succeeds(command));

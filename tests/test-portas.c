@@ -225,7 +225,8 @@ static void cli_sockname_binds_the_port_it_is_given(void **state)
     status = tl_runl(&client, 10, CLI_SOCKNAME, "-p", port_text, "127.0.0.1", (char *)NULL);
     unsigned chosen = 0, low = 0, high = 0;
     char end = 0;
-    if (sscanf(client.out.data, "client: connected using local 127.0.0.1:%u%c", &chosen, &end) != 2 ||
+    if (sscanf(client.out.data, "client: connected using local 127.0.0.1:%u%c", &chosen,
+               &end) != 2 ||
         end != '\n')
         fail_msg("cli-sockname without LOCALPORT printed '%s'", client.out.data);
     assert_int_equal(status, 0);
@@ -299,12 +300,14 @@ static void a_privileged_port_is_refused_to_nobody(void **state)
             skip();
         }
     } else if (may_bind_any_port()) {
-        print_message("SKIP: not root, but with CAP_NET_BIND_SERVICE: every port is allowed\n");
+        print_message(
+            "SKIP: not root, but with CAP_NET_BIND_SERVICE: every port is allowed\n");
         skip();
     }
     char copy[256], command[600], port_text[32];
     snprintf(copy, sizeof copy, "%s/cli-sockname", tl_scratch);
-    snprintf(command, sizeof command, "cp %s '%s' && chmod 755 '%s'", CLI_SOCKNAME, copy, copy);
+    snprintf(command, sizeof command, "cp %s '%s' && chmod 755 '%s'", CLI_SOCKNAME, copy,
+             copy);
     struct tl_proc run;
     assert_int_equal(tl_sh(&run, 10, command), 0);
     tl_proc_free(&run);
@@ -409,8 +412,8 @@ static void when_the_client_closes_first_the_port_is_free(void **state)
 static void cli_sockname_rejects_bad_arguments(void **state)
 {
     (void)state;
-    static const char *const bad_ports[] = {"notaport", "12abc", "70000", "65536", "-1",
-                                            " 5",       "+5",    ""};
+    static const char *const bad_ports[] = {"notaport", "12abc", "70000", "65536",
+                                            "-1",       " 5",    "+5",    ""};
     for (size_t i = 0; i < sizeof bad_ports / sizeof bad_ports[0]; i++) {
         char quoted[32];
         snprintf(quoted, sizeof quoted, "'%s'", bad_ports[i]);
@@ -420,14 +423,14 @@ static void cli_sockname_rejects_bad_arguments(void **state)
     }
     check_failure(ARGS(CLI_SOCKNAME), 2, "cli-sockname: ", WORDS("missing HOST"),
                   CLI_SOCKNAME_USAGE);
-    check_failure(ARGS(CLI_SOCKNAME, "-p", "3490"), 2, "cli-sockname: ", WORDS("missing HOST"),
-                  CLI_SOCKNAME_USAGE);
-    check_failure(ARGS(CLI_SOCKNAME, "127.0.0.1", "2222", "extra"), 2, "cli-sockname: ",
-                  WORDS("unexpected", "'extra'"), CLI_SOCKNAME_USAGE);
-    check_failure(ARGS(CLI_SOCKNAME, "-p", "0", "127.0.0.1"), 2, "cli-sockname: ",
-                  WORDS("invalid port", "'0'"), CLI_SOCKNAME_USAGE);
-    check_failure(ARGS(CLI_SOCKNAME, "-x", "127.0.0.1"), 2, "cli-sockname: ",
-                  WORDS("unknown option", "'-x'"), CLI_SOCKNAME_USAGE);
+    check_failure(ARGS(CLI_SOCKNAME, "-p", "3490"), 2,
+                  "cli-sockname: ", WORDS("missing HOST"), CLI_SOCKNAME_USAGE);
+    check_failure(ARGS(CLI_SOCKNAME, "127.0.0.1", "2222", "extra"), 2,
+                  "cli-sockname: ", WORDS("unexpected", "'extra'"), CLI_SOCKNAME_USAGE);
+    check_failure(ARGS(CLI_SOCKNAME, "-p", "0", "127.0.0.1"), 2,
+                  "cli-sockname: ", WORDS("invalid port", "'0'"), CLI_SOCKNAME_USAGE);
+    check_failure(ARGS(CLI_SOCKNAME, "-x", "127.0.0.1"), 2,
+                  "cli-sockname: ", WORDS("unknown option", "'-x'"), CLI_SOCKNAME_USAGE);
 }
 
 static void the_servers_reject_bad_arguments(void **state)
@@ -446,10 +449,11 @@ static void the_servers_reject_bad_arguments(void **state)
         check_failure(ARGS(path, "extra"), 2, servers[i][1], WORDS("unexpected", "'extra'"),
                       servers[i][2]);
     }
-    check_failure(ARGS(ACCEPT_VS, "extra"), 2, "accept-vs-getpeername: ",
-                  WORDS("unexpected", "'extra'"), ACCEPT_VS_USAGE);
-    check_failure(ARGS(ACCEPT_VS, "-x"), 2, "accept-vs-getpeername: ",
-                  WORDS("unknown option", "'-x'"), ACCEPT_VS_USAGE);
+    check_failure(ARGS(ACCEPT_VS, "extra"), 2,
+                  "accept-vs-getpeername: ", WORDS("unexpected", "'extra'"), ACCEPT_VS_USAGE);
+    check_failure(ARGS(ACCEPT_VS, "-x"), 2,
+                  "accept-vs-getpeername: ", WORDS("unknown option", "'-x'"),
+                  ACCEPT_VS_USAGE);
 }
 
 static void help_prints_the_usage(void **state)
@@ -633,10 +637,10 @@ static void the_ephemeral_table_is_recounted(void **state)
         if (row > 1 && row <= runs && client <= last)
             ascending = 0;
         last = client;
-        has_line("ephemeral.txt", transcript.data, "client: connected using local 127.0.0.1:%ld",
-                 client);
-        has_line("ephemeral.txt", transcript.data, "server: got connection from 127.0.0.1:%ld",
-                 server);
+        has_line("ephemeral.txt", transcript.data,
+                 "client: connected using local 127.0.0.1:%ld", client);
+        has_line("ephemeral.txt", transcript.data,
+                 "server: got connection from 127.0.0.1:%ld", server);
     }
     assert_int_equal(rows, number_long("ephemeral-connections"));
     assert_int_equal(rows, runs + 1);

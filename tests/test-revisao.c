@@ -185,8 +185,8 @@ static void a_mebibyte_comes_back_unchanged(void **state)
     assert_int_equal(fwrite(data, 1, sizeof data, file), sizeof data);
     assert_int_equal(fclose(file), 0);
 
-    snprintf(command, sizeof command, "exec %s -p %u 127.0.0.1 <'%s' >'%s'", CLI_ECHO, port, input,
-             output);
+    snprintf(command, sizeof command, "exec %s -p %u 127.0.0.1 <'%s' >'%s'", CLI_ECHO, port,
+             input, output);
     struct tl_proc client;
     int status = tl_sh(&client, 60, command);
     assert_false(client.timed_out);
@@ -260,19 +260,19 @@ static void the_second_client_waits_for_the_first(void **state)
     close(b);
 
     char expected[256];
-    snprintf(expected, sizeof expected,
-             "server: listening on port %u\n"
-             "server: got connection from 127.0.0.1\nserver: closed connection to 127.0.0.1\n"
-             "server: got connection from 127.0.0.1\nserver: closed connection to 127.0.0.1\n",
-             port);
+    snprintf(
+        expected, sizeof expected,
+        "server: listening on port %u\n"
+        "server: got connection from 127.0.0.1\nserver: closed connection to 127.0.0.1\n"
+        "server: got connection from 127.0.0.1\nserver: closed connection to 127.0.0.1\n",
+        port);
     finish_server(server, expected);
 }
 
 /* ------------------------------------------------------ bad input */
 
-
 struct program {
-    const char *name; /* in tl_bin_dir() */
+    const char *name;   /* in tl_bin_dir() */
     const char *prefix; /* "name: " */
     const char *usage;
 };
@@ -312,7 +312,8 @@ static void servers_reject_bad_connection_counts(void **state)
             char quoted[40];
             snprintf(quoted, sizeof quoted, "'%s'", counts[i]);
             check_failure(ARGS(tl_bin(p->name), "-n", (char *)counts[i]), 2, p->prefix,
-                          WORDS("invalid connection count", quoted, "from 1 to 1000000"), p->usage);
+                          WORDS("invalid connection count", quoted, "from 1 to 1000000"),
+                          p->usage);
         }
     }
 }
@@ -326,10 +327,10 @@ static void servers_reject_extra_arguments_and_unknown_options(void **state)
                       WORDS("unexpected argument", "'extra'"), p->usage);
         check_failure(ARGS(tl_bin(p->name), "-p", "0", "extra", "more"), 2, p->prefix,
                       WORDS("unexpected argument", "'extra'"), p->usage);
-        check_failure(ARGS(tl_bin(p->name), "-x"), 2, p->prefix, WORDS("unknown option", "'-x'"),
-                      p->usage);
-        check_failure(ARGS(tl_bin(p->name), "-n"), 2, p->prefix, WORDS("needs a value", "'-n'"),
-                      p->usage);
+        check_failure(ARGS(tl_bin(p->name), "-x"), 2, p->prefix,
+                      WORDS("unknown option", "'-x'"), p->usage);
+        check_failure(ARGS(tl_bin(p->name), "-n"), 2, p->prefix,
+                      WORDS("needs a value", "'-n'"), p->usage);
     }
 }
 
@@ -342,8 +343,9 @@ static void clients_reject_bad_ports(void **state)
         for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
             char quoted[32];
             snprintf(quoted, sizeof quoted, "'%s'", ports[i]);
-            check_failure(ARGS(tl_bin(p->name), "-p", (char *)ports[i], "127.0.0.1"), 2, p->prefix,
-                          WORDS("invalid port", quoted, "from 1 to 65535"), p->usage);
+            check_failure(ARGS(tl_bin(p->name), "-p", (char *)ports[i], "127.0.0.1"), 2,
+                          p->prefix, WORDS("invalid port", quoted, "from 1 to 65535"),
+                          p->usage);
         }
     }
 }
@@ -354,14 +356,14 @@ static void clients_need_exactly_one_host(void **state)
     for (size_t c = 0; c < 2; c++) {
         const struct program *p = &clients[c];
         check_failure(ARGS(tl_bin(p->name)), 2, p->prefix, WORDS("missing HOST"), p->usage);
-        check_failure(ARGS(tl_bin(p->name), "-p", "3490"), 2, p->prefix, WORDS("missing HOST"),
-                      p->usage);
+        check_failure(ARGS(tl_bin(p->name), "-p", "3490"), 2, p->prefix,
+                      WORDS("missing HOST"), p->usage);
         check_failure(ARGS(tl_bin(p->name), "127.0.0.1", "extra"), 2, p->prefix,
                       WORDS("unexpected argument", "'extra'"), p->usage);
         check_failure(ARGS(tl_bin(p->name), "-x", "127.0.0.1"), 2, p->prefix,
                       WORDS("unknown option", "'-x'"), p->usage);
-        check_failure(ARGS(tl_bin(p->name), "-p"), 2, p->prefix, WORDS("needs a value", "'-p'"),
-                      p->usage);
+        check_failure(ARGS(tl_bin(p->name), "-p"), 2, p->prefix,
+                      WORDS("needs a value", "'-p'"), p->usage);
     }
 }
 
@@ -375,8 +377,8 @@ static void clients_report_a_refused_connection(void **state)
     snprintf(port_text, sizeof port_text, "%u", port);
     for (size_t c = 0; c < 2; c++) {
         const struct program *p = &clients[c];
-        snprintf(expected, sizeof expected, "%scannot connect to 127.0.0.1 port %u: %s", p->prefix,
-                 port, strerror(ECONNREFUSED));
+        snprintf(expected, sizeof expected, "%scannot connect to 127.0.0.1 port %u: %s",
+                 p->prefix, port, strerror(ECONNREFUSED));
         check_failure(ARGS(tl_bin(p->name), "-p", port_text, "127.0.0.1"), 1, expected,
                       WORDS(expected), NULL);
     }
@@ -429,8 +431,8 @@ int main(void)
                                         tl_server_teardown),
         cmocka_unit_test_setup_teardown(an_empty_input_ends_cleanly, tl_server_setup,
                                         tl_server_teardown),
-        cmocka_unit_test_setup_teardown(the_second_client_waits_for_the_first, tl_server_setup,
-                                        tl_server_teardown),
+        cmocka_unit_test_setup_teardown(the_second_client_waits_for_the_first,
+                                        tl_server_setup, tl_server_teardown),
         cmocka_unit_test(servers_reject_bad_ports),
         cmocka_unit_test(servers_reject_bad_connection_counts),
         cmocka_unit_test(servers_reject_extra_arguments_and_unknown_options),

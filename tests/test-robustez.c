@@ -18,10 +18,17 @@
 #include "testlib.h"
 
 static const char *const servers[] = {
-    "build/bin/serv-hello",     "build/bin/serv-echo",           "build/bin/serv-32kb",
-    "build/bin/serv-peername",  "build/bin/serv-noreuse",        "build/bin/serv-int",
-    "build/bin/serv-int-net",   "build/bin/serv-msg",            "build/bin/serv-echo-fork",
-    "build/bin/serv-echo-fork-zombie", "build/bin/serv-echo-fork-signal",
+    "build/bin/serv-hello",
+    "build/bin/serv-echo",
+    "build/bin/serv-32kb",
+    "build/bin/serv-peername",
+    "build/bin/serv-noreuse",
+    "build/bin/serv-int",
+    "build/bin/serv-int-net",
+    "build/bin/serv-msg",
+    "build/bin/serv-echo-fork",
+    "build/bin/serv-echo-fork-zombie",
+    "build/bin/serv-echo-fork-signal",
     "build/bin/serv-echo-fork-bytewise",
 };
 #define SERVERS (sizeof servers / sizeof servers[0])
@@ -46,8 +53,14 @@ static void out_of_descriptors_a_server_waits_says_it_once_and_recovers(void **s
     /* Descriptors 0, 1, 2 and the listening socket: accept() has none left
      * (the soft limit; the hard one, 64, lets the test raise it later). */
     for (size_t i = 0; i < SERVERS; i++) {
-        char *argv[] = {"/usr/bin/prlimit", "--nofile=4:64", (char *)servers[i], "-p", "0",
-                        "-n", "1", NULL};
+        char *argv[] = {"/usr/bin/prlimit",
+                        "--nofile=4:64",
+                        (char *)servers[i],
+                        "-p",
+                        "0",
+                        "-n",
+                        "1",
+                        NULL};
         unsigned port = tl_program_start_argv(&proc[i], argv, servers[i]);
         clients[i] = tl_connect_loopback(port); /* the kernel completes it */
     }
@@ -67,7 +80,8 @@ static void out_of_descriptors_a_server_waits_says_it_once_and_recovers(void **s
     /* More descriptors: each server takes its client and, with -n 1, ends. */
     for (size_t i = 0; i < SERVERS; i++) {
         char command[128];
-        snprintf(command, sizeof command, "prlimit --pid %d --nofile=64:64", (int)proc[i].pid);
+        snprintf(command, sizeof command, "prlimit --pid %d --nofile=64:64",
+                 (int)proc[i].pid);
         struct tl_proc raise;
         if (tl_sh(&raise, 10, command) != 0)
             fail_msg("%s: %s", command, tl_text_str(&raise.err));
@@ -91,15 +105,32 @@ static void out_of_descriptors_a_server_waits_says_it_once_and_recovers(void **s
     }
 }
 
-
 /* ----------------------------------------------- the standard output */
 
 static const char *const programs[] = {
-    "serv-hello", "cli-hello", "serv-echo", "cli-echo", "serv-32kb", "cli-32kb",
-    "serv-peername", "cli-sockname", "serv-noreuse", "accept-vs-getpeername",
-    "cli-int", "serv-int", "cli-int-net", "serv-int-net", "show-bytes", "cli-msg",
-    "serv-msg", "sizes", "serv-echo-fork", "serv-echo-fork-zombie",
-    "serv-echo-fork-signal", "serv-echo-fork-bytewise", "cli-many-connections",
+    "serv-hello",
+    "cli-hello",
+    "serv-echo",
+    "cli-echo",
+    "serv-32kb",
+    "cli-32kb",
+    "serv-peername",
+    "cli-sockname",
+    "serv-noreuse",
+    "accept-vs-getpeername",
+    "cli-int",
+    "serv-int",
+    "cli-int-net",
+    "serv-int-net",
+    "show-bytes",
+    "cli-msg",
+    "serv-msg",
+    "sizes",
+    "serv-echo-fork",
+    "serv-echo-fork-zombie",
+    "serv-echo-fork-signal",
+    "serv-echo-fork-bytewise",
+    "cli-many-connections",
 };
 #define PROGRAMS (sizeof programs / sizeof programs[0])
 
@@ -239,9 +270,9 @@ static void with_a_full_standard_output_a_server_exits_1(void **state)
 #define CONNECTION_TIMEOUT 10 /* chapter 1's: an iterative server's limit */
 
 static const char *const iterative[] = {
-    "build/bin/serv-hello", "build/bin/serv-echo",    "build/bin/serv-32kb",
+    "build/bin/serv-hello",    "build/bin/serv-echo",    "build/bin/serv-32kb",
     "build/bin/serv-peername", "build/bin/serv-noreuse", "build/bin/serv-int",
-    "build/bin/serv-int-net", "build/bin/serv-msg",
+    "build/bin/serv-int-net",  "build/bin/serv-msg",
 };
 #define ITERATIVE (sizeof iterative / sizeof iterative[0])
 
@@ -278,7 +309,8 @@ static void polite_step(struct polite *c)
     }
     char buffer[65536];
     ssize_t got = recv(c->fd, buffer, sizeof buffer, 0);
-    if (got == 0 || (got == -1 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+    if (got == 0 ||
+        (got == -1 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
         c->done = 1;
         close(c->fd);
     }
@@ -359,8 +391,8 @@ static void send_and_never_read(int fd, const char *server)
 static void an_idle_client_holds_an_iterative_server_for_the_timeout_only(void **state)
 {
     (void)state;
-    double longest = hostile_then_polite(send_nothing, CONNECTION_TIMEOUT + 15, iterative,
-                                         ITERATIVE);
+    double longest =
+        hostile_then_polite(send_nothing, CONNECTION_TIMEOUT + 15, iterative, ITERATIVE);
     print_message("  the longest wait: %.2f s (the limit is %d s)\n", longest,
                   CONNECTION_TIMEOUT);
 }

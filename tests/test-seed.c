@@ -94,7 +94,8 @@ static void read_captions(void)
             continue;
         if (!header) {
             if (strcmp(line, "listing\tcaption") != 0)
-                fail_msg(LISTINGS_TSV ":%zu: expected the header 'listing<TAB>caption', got '%s'",
+                fail_msg(LISTINGS_TSV
+                         ":%zu: expected the header 'listing<TAB>caption', got '%s'",
                          i + 1, line);
             header = 1;
             continue;
@@ -102,8 +103,10 @@ static void read_captions(void)
         char *tab = strchr(line, '\t');
         if (tab == NULL || strchr(tab + 1, '\t') != NULL || tab[1] == '\0')
             fail_msg(LISTINGS_TSV ":%zu: expected 'NN<TAB>caption', got '%s'", i + 1, line);
-        if (tab - line != 2 || !isdigit((unsigned char)line[0]) || !isdigit((unsigned char)line[1]))
-            fail_msg(LISTINGS_TSV ":%zu: the listing number is not 2 digits: '%s'", i + 1, line);
+        if (tab - line != 2 || !isdigit((unsigned char)line[0]) ||
+            !isdigit((unsigned char)line[1]))
+            fail_msg(LISTINGS_TSV ":%zu: the listing number is not 2 digits: '%s'", i + 1,
+                     line);
         int listing = (line[0] - '0') * 10 + (line[1] - '0');
         if (captions[listing] != NULL)
             fail_msg(LISTINGS_TSV ":%zu: Listing %02d twice", i + 1, listing);
@@ -134,7 +137,8 @@ static void every_listing_has_a_file_and_a_caption(void **state)
     }
     struct tl_text readme;
     read_or_fail(SEED_DIR "/README", &readme);
-    assert_non_null(strstr(readme.data, "G. S. Barbieri, \"MC823 Atividade 2\", Unicamp, 2004"));
+    assert_non_null(
+        strstr(readme.data, "G. S. Barbieri, \"MC823 Atividade 2\", Unicamp, 2004"));
     assert_non_null(strstr(readme.data, "6.1 \"Registro dos resultados\""));
     tl_text_free(&readme);
 }
@@ -264,8 +268,9 @@ static void the_listings_are_the_reports_text(void **state)
         if (count < 0)
             fail_msg("%s has no \"Listing %d: \" line", report_path, n);
         if (captions[n] == NULL || strcmp(captions[n], caption) != 0)
-            fail_msg(LISTINGS_TSV ": the caption of Listing %02d is '%s'; the report's is '%s'", n,
-                     captions[n] ? captions[n] : "(none)", caption);
+            fail_msg(LISTINGS_TSV
+                     ": the caption of Listing %02d is '%s'; the report's is '%s'",
+                     n, captions[n] ? captions[n] : "(none)", caption);
 
         char path[64];
         listing_path(n, path, sizeof path);
@@ -293,14 +298,15 @@ static void the_listings_are_the_reports_text(void **state)
                 }
             }
             if (at < 0)
-                fail_msg("%s:%zu: '%s' is not in Listing %d of %s (after the lines before it)",
-                         path, i + 1, line, n, report_path);
+                fail_msg(
+                    "%s:%zu: '%s' is not in Listing %d of %s (after the lines before it)",
+                    path, i + 1, line, n, report_path);
             lines[at].used = 1;
         }
         for (int i = 0; i < count; i++)
             if (lines[i].in_code && lines[i].text[0] != '\0' && !lines[i].used)
-                fail_msg("%s leaves out the report's line '%s' of Listing %d", path, lines[i].text,
-                         n);
+                fail_msg("%s leaves out the report's line '%s' of Listing %d", path,
+                         lines[i].text, n);
         tl_text_free(&text);
     }
     tl_text_free(&report);
@@ -327,8 +333,9 @@ static void the_captions_tex_is_the_tools_output(void **state)
     struct tl_text used;
     read_or_fail("build/tex/seed-listings.tex", &used);
     assert_string_equal(run.out.data, used.data);
-    assert_non_null(strstr(used.data, "\\defseedcaption{02}{Diferença entre \\texttt{send()} e "
-                                      "\\texttt{recv()} em um mesmo hospedeiro linux}\n"));
+    assert_non_null(strstr(used.data,
+                           "\\defseedcaption{02}{Diferença entre \\texttt{send()} e "
+                           "\\texttt{recv()} em um mesmo hospedeiro linux}\n"));
     assert_int_equal(tl_count_lines(used.data), LAST_LISTING - FIRST_LISTING + 1);
     tl_text_free(&used);
     tl_proc_free(&run);
@@ -370,9 +377,10 @@ static void seed_captions_refuses_bad_input(void **state)
     tl_write_file(path, "# comment\nlisting\tcaption\n07\t50% de `a_b{}` & $x#~^\\\n");
     struct tl_proc run;
     assert_int_equal(tl_runl(&run, 30, "tools/seed-captions", path, (char *)NULL), 0);
-    assert_string_equal(run.out.data, "\\defseedcaption{07}{50\\% de \\texttt{a\\_b\\{\\}} \\& "
-                                      "\\$x\\#\\textasciitilde{}\\textasciicircum{}"
-                                      "\\textbackslash{}}\n");
+    assert_string_equal(run.out.data,
+                        "\\defseedcaption{07}{50\\% de \\texttt{a\\_b\\{\\}} \\& "
+                        "\\$x\\#\\textasciitilde{}\\textasciicircum{}"
+                        "\\textbackslash{}}\n");
     tl_proc_free(&run);
 }
 
@@ -426,9 +434,11 @@ static void the_pdf_shows_the_placed_listings(void **state)
     squeeze(run.out.data);
     for (int n = FIRST_LISTING; n <= LAST_PLACED; n++) {
         char expected[1024];
-        int length = snprintf(expected, sizeof expected,
-                              "Listagem %d do relatório original (2004), dado histórico: ", n);
-        for (const char *c = captions[n]; *c != '\0' && length + 2 < (int)sizeof expected; c++)
+        int length =
+            snprintf(expected, sizeof expected,
+                     "Listagem %d do relatório original (2004), dado histórico: ", n);
+        for (const char *c = captions[n]; *c != '\0' && length + 2 < (int)sizeof expected;
+             c++)
             if (*c != '`')
                 expected[length++] = *c;
         expected[length++] = '.';
@@ -463,16 +473,18 @@ static void the_pdf_shows_the_placed_listings(void **state)
         if (state_joined(n) && strrchr(last, ' ') != NULL)
             *strrchr(last, ' ') = '\0';
         size_t window = 4000;
-        const char *from = caption - run.out.data > (ptrdiff_t)window ? caption - window
-                                                                      : run.out.data;
+        const char *from =
+            caption - run.out.data > (ptrdiff_t)window ? caption - window : run.out.data;
         char *above = strndup(from, (size_t)(caption - from));
         assert_non_null(above);
         const char *at_first = strstr(above, first);
         if (at_first == NULL)
-            fail_msg("the PDF has no '%s' (Listing %d's first line) above its caption", first, n);
+            fail_msg("the PDF has no '%s' (Listing %d's first line) above its caption", first,
+                     n);
         const char *at_last = strstr(at_first, last);
         if (at_last == NULL)
-            fail_msg("the PDF has no '%s' (Listing %d's last line) above its caption", last, n);
+            fail_msg("the PDF has no '%s' (Listing %d's last line) above its caption", last,
+                     n);
         free(above);
     }
     tl_proc_free(&run);
@@ -488,7 +500,8 @@ int main(void)
         cmocka_unit_test(seed_captions_refuses_bad_input),
         cmocka_unit_test(the_pdf_shows_the_placed_listings),
     };
-    int failed = cmocka_run_group_tests_name("seed", tests, tl_scratch_make, tl_scratch_remove);
+    int failed =
+        cmocka_run_group_tests_name("seed", tests, tl_scratch_make, tl_scratch_remove);
     for (size_t i = 0; i < 100; i++)
         free(captions[i]);
     return failed;

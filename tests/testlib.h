@@ -3,9 +3,9 @@
  * Every test runs from the repository root (make test), so paths such as
  * build/bin/serv-32kb are relative to it; tl_bin() names a program in the
  * directory $WORKBOOK_BIN (build/bin unless set), so the same tests run
- * the sanitized builds (build/bin-asan) or the coverage builds too. Every wait is bounded: a child
- * process that outlives its time limit is killed with its process group.
- * The network tests only talk to 127.0.0.1. */
+ * the sanitized builds (build/bin-asan) or the coverage builds too. Every wait is bounded: a
+ * child process that outlives its time limit is killed with its process group. The network
+ * tests only talk to 127.0.0.1. */
 #ifndef TESTLIB_H
 #define TESTLIB_H
 
@@ -335,7 +335,8 @@ static inline unsigned tl_program_start_argv(struct tl_proc *server, char *const
         ;
     unsigned port = 0;
     char newline = 0;
-    if (sscanf(tl_text_str(&server->out), "server: listening on port %u%c", &port, &newline) != 2 ||
+    if (sscanf(tl_text_str(&server->out), "server: listening on port %u%c", &port,
+               &newline) != 2 ||
         newline != '\n' || port == 0 || port > 65535) {
         tl_proc_kill(server);
         fail_msg("%s did not say its port within 5 s; stdout: '%s' stderr: '%s'", program,
@@ -349,7 +350,6 @@ static inline unsigned tl_server_start(struct tl_proc *server, int connections)
 {
     return tl_program_start(server, SERV_32KB, connections);
 }
-
 
 /* A TCP socket bound to 127.0.0.1 on a port the kernel picks, not yet
  * listening; stores that port in *port. Fails the test if it cannot. */
@@ -528,11 +528,12 @@ static inline void tl_check_failure(char *const argv[], int status, const char *
     const char *err = tl_text_str(&run.err);
     if (run.timed_out)
         fail_msg("%s %s... did not finish within 30 s", argv[0], argv[1] ? argv[1] : "");
-    print_message("  %s%s%s%s%s -> %d: %s", argv[0], argv[1] ? " " : "", argv[1] ? argv[1] : "",
-                  argv[1] && argv[2] ? " " : "", argv[1] && argv[2] ? argv[2] : "", got, err);
+    print_message("  %s%s%s%s%s -> %d: %s", argv[0], argv[1] ? " " : "",
+                  argv[1] ? argv[1] : "", argv[1] && argv[2] ? " " : "",
+                  argv[1] && argv[2] ? argv[2] : "", got, err);
     if (got != status)
-        fail_msg("%s %s %s: exit %d, expected %d; stderr: %s", argv[0], argv[1] ? argv[1] : "",
-                 argv[1] && argv[2] ? argv[2] : "", got, status, err);
+        fail_msg("%s %s %s: exit %d, expected %d; stderr: %s", argv[0],
+                 argv[1] ? argv[1] : "", argv[1] && argv[2] ? argv[2] : "", got, status, err);
     assert_string_equal(tl_text_str(&run.out), "");
     assert_int_equal(tl_count_lines(err), then ? 2 : 1);
     assert_int_equal(err[strlen(err) - 1], '\n');

@@ -15,8 +15,8 @@
 
 /* ------------------------------------------------------------ fakes */
 
-static int resolve_error;  /* getaddrinfo() fails with this EAI_ code; 0: the real one */
-static int connect_error;  /* connect() fails with this errno; 0: never called here */
+static int resolve_error; /* getaddrinfo() fails with this EAI_ code; 0: the real one */
+static int connect_error; /* connect() fails with this errno; 0: never called here */
 static size_t connects;
 
 int __real_getaddrinfo(const char *host, const char *service, const struct addrinfo *hints,
@@ -52,7 +52,8 @@ ssize_t __wrap_recv(int fd, void *buffer, size_t n, int flags)
 {
     (void)fd, (void)flags;
     if (recvs_made >= recvs_scripted)
-        fail_msg("recv() called %zu times; the script has %zu", recvs_made + 1, recvs_scripted);
+        fail_msg("recv() called %zu times; the script has %zu", recvs_made + 1,
+                 recvs_scripted);
     long answer = got[recvs_made++];
     if (answer < 0) {
         errno = (int)-answer;
@@ -73,7 +74,8 @@ static void script(const long *answers, size_t count, const char *data)
 
 /* Runs what(argument) in a child, which must exit; returns its exit status
  * and writes its stderr into text. */
-static int in_a_child(void (*what)(const char *), const char *argument, char *text, size_t size)
+static int in_a_child(void (*what)(const char *), const char *argument, char *text,
+                      size_t size)
 {
     int ends[2];
     assert_int_equal(pipe(ends), 0);
@@ -112,7 +114,8 @@ static void a_name_that_cannot_be_resolved_is_one_line_and_exit_1(void **state)
         resolve_error = errors[i];
         char text[512], expected[512];
         assert_int_equal(in_a_child(connect_host, "nowhere.invalid", text, sizeof text), 1);
-        snprintf(expected, sizeof expected, "cli-hello: cannot resolve host 'nowhere.invalid': %s\n",
+        snprintf(expected, sizeof expected,
+                 "cli-hello: cannot resolve host 'nowhere.invalid': %s\n",
                  gai_strerror(errors[i]));
         assert_string_equal(text, expected);
     }
@@ -127,7 +130,8 @@ static void an_address_that_refuses_is_one_line_and_exit_1(void **state)
         connect_error = errors[i];
         char text[512], expected[512];
         assert_int_equal(in_a_child(connect_host, "127.0.0.1", text, sizeof text), 1);
-        snprintf(expected, sizeof expected, "cli-hello: cannot connect to 127.0.0.1 port 3490: %s\n",
+        snprintf(expected, sizeof expected,
+                 "cli-hello: cannot connect to 127.0.0.1 port 3490: %s\n",
                  strerror(errors[i]));
         assert_string_equal(text, expected);
     }

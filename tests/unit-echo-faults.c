@@ -31,8 +31,8 @@ static size_t source_offset;
 static char sink[1 << 16];
 static size_t sunk;
 
-static void script(const long *recv_answers, size_t recvs, const long *send_answers, size_t sends,
-                   const char *data)
+static void script(const long *recv_answers, size_t recvs, const long *send_answers,
+                   size_t sends, const char *data)
 {
     if (recvs > 0)
         memcpy(got, recv_answers, recvs * sizeof *got);
@@ -111,7 +111,8 @@ static void short_counts_and_eintr_echo_every_byte_in_order(void **state)
 static void expect_one_line(const char *text, const char *call, int error)
 {
     char expected[256];
-    snprintf(expected, sizeof expected, ECHO_NAME ": %s 127.0.0.1: %s\n", call, strerror(error));
+    snprintf(expected, sizeof expected, ECHO_NAME ": %s 127.0.0.1: %s\n", call,
+             strerror(error));
     assert_string_equal(text, expected);
 }
 

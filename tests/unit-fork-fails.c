@@ -52,7 +52,8 @@ static void a_failed_fork_closes_the_connection_and_the_server_goes_on(void **st
     int clients[2];
     for (int i = 0; i < 2; i++) {
         clients[i] = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        struct sockaddr_in address = {.sin_family = AF_INET,
+                                      .sin_port = htons((uint16_t)port)};
         address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         assert_int_equal(connect(clients[i], (struct sockaddr *)&address, sizeof address), 0);
     }
@@ -89,8 +90,9 @@ static void a_failed_fork_closes_the_connection_and_the_server_goes_on(void **st
     print_message("  stderr: %s", text);
     assert_int_equal(tl_count_lines(text), 2);
     char expected[256];
-    snprintf(expected, sizeof expected, "serv-echo-fork: fork: closing the connection from "
-                                        "127.0.0.1:4242: %s\n",
+    snprintf(expected, sizeof expected,
+             "serv-echo-fork: fork: closing the connection from "
+             "127.0.0.1:4242: %s\n",
              strerror(EAGAIN));
     assert_true(strncmp(text, expected, strlen(expected)) == 0);
     close(listener);

@@ -119,7 +119,8 @@ static struct lines read_all_lines(FILE *stream)
 static int is_root(const struct lines *pipeline, const char *name)
 {
     for (size_t i = 0; i < pipeline->count; i++)
-        if (starts_with(pipeline->item[i], "@use ") && strcmp(pipeline->item[i] + 5, name) == 0)
+        if (starts_with(pipeline->item[i], "@use ") &&
+            strcmp(pipeline->item[i] + 5, name) == 0)
             return 0;
     return 1;
 }
@@ -135,7 +136,8 @@ static int is_data_file(const char *name)
 static int defined_before(const struct lines *pipeline, size_t limit, const char *name)
 {
     for (size_t i = 0; i < limit; i++)
-        if (starts_with(pipeline->item[i], "@defn ") && strcmp(pipeline->item[i] + 6, name) == 0)
+        if (starts_with(pipeline->item[i], "@defn ") &&
+            strcmp(pipeline->item[i] + 6, name) == 0)
             return 1;
     return 0;
 }
@@ -148,7 +150,8 @@ static char *run_pandoc(const char *pandoc, const struct text *markdown)
     if (fd == -1)
         die("cannot create a temporary file: %s", strerror(errno));
     FILE *input = fdopen(fd, "w");
-    if (input == NULL || fwrite(markdown->data, 1, markdown->length, input) != markdown->length ||
+    if (input == NULL ||
+        fwrite(markdown->data, 1, markdown->length, input) != markdown->length ||
         fclose(input) != 0) {
         unlink(input_name);
         die("cannot write a temporary file: %s", strerror(errno));
@@ -173,8 +176,8 @@ static char *run_pandoc(const char *pandoc, const struct text *markdown)
     unlink(input_name);
     free(command.data);
     if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        die("%s: pandoc failed (exit status %d) converting the documentation chunks", source_name,
-            WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        die("%s: pandoc failed (exit status %d) converting the documentation chunks",
+            source_name, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     if (latex.data == NULL)
         text_puts(&latex, "");
     return latex.data;
@@ -206,7 +209,8 @@ static void emit_latex_line(const char *line, const struct lines *pipeline,
             continue;
         }
         if (index >= quote_count)
-            die("%s:%zu: pandoc produced an unknown quote placeholder", source_name, docs_line);
+            die("%s:%zu: pandoc produced an unknown quote placeholder", source_name,
+                docs_line);
         if (quote_seen[index]++)
             die("%s:%zu: a [[...]] quote ended up twice in the LaTeX (in a heading or a "
                 "caption?); use `...` there instead",
@@ -242,11 +246,13 @@ int main(int argc, char **argv)
         }
     }
     if (optind != argc)
-        die("unexpected argument '%s'; the filter reads the noweb pipeline on stdin", argv[optind]);
+        die("unexpected argument '%s'; the filter reads the noweb pipeline on stdin",
+            argv[optind]);
 
     struct lines pipeline = read_all_lines(stdin);
     size_t *quote_start = checked_realloc(NULL, (pipeline.count + 1) * sizeof *quote_start);
-    size_t *docs_first_line = checked_realloc(NULL, (pipeline.count + 1) * sizeof *docs_first_line);
+    size_t *docs_first_line =
+        checked_realloc(NULL, (pipeline.count + 1) * sizeof *docs_first_line);
     /* The .nw file of each documentation chunk: the book has several. */
     const char **docs_file = checked_realloc(NULL, (pipeline.count + 1) * sizeof *docs_file);
     size_t quote_count = 0, docs_count = 0, source_line = 1;
@@ -274,7 +280,8 @@ int main(int argc, char **argv)
             docs_count++;
         } else if (in_docs && strcmp(token, "@quote") == 0) {
             char placeholder[64];
-            snprintf(placeholder, sizeof placeholder, QUOTE_MARK "%zu" QUOTE_END, quote_count);
+            snprintf(placeholder, sizeof placeholder, QUOTE_MARK "%zu" QUOTE_END,
+                     quote_count);
             text_puts(&markdown, placeholder);
             quote_start[quote_count++] = i;
             in_quote = 1;
@@ -282,7 +289,8 @@ int main(int argc, char **argv)
             in_quote = 0;
         } else if (in_docs && !in_quote && starts_with(token, "@text ")) {
             /* pandoc drops leading blank lines: mark the first line with text. */
-            if (docs_first_line[docs_count] == 0 && token[6 + strspn(token + 6, " \t")] != '\0')
+            if (docs_first_line[docs_count] == 0 &&
+                token[6 + strspn(token + 6, " \t")] != '\0')
                 docs_first_line[docs_count] = source_line;
             text_puts(&markdown, token + 6);
         } else if (in_docs && !in_quote && strcmp(token, "@nl") == 0) {
@@ -307,8 +315,8 @@ int main(int argc, char **argv)
         cursor = separator + strlen(CHUNK_SEPARATOR);
     }
     if (piece_count != docs_count)
-        die("%s: pandoc's output has %zu chunk separators, expected %zu", source_name, piece_count,
-            docs_count);
+        die("%s: pandoc's output has %zu chunk separators, expected %zu", source_name,
+            piece_count, docs_count);
 
     /* Pass 2: write the pipeline back with the documentation replaced. */
     int *quote_seen = calloc(quote_count + 1, sizeof *quote_seen);
