@@ -29,16 +29,7 @@
 
 static int connect_to_port(unsigned port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in address;
-    memset(&address, 0, sizeof address);
-    address.sin_family = AF_INET;
-    address.sin_port = htons((uint16_t)port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&address, sizeof address) == -1)
-        fail_msg("connect to 127.0.0.1:%u: %s", port, strerror(errno));
-    return fd;
+    return tl_connect_loopback(port);
 }
 
 static void send_bytes(int fd, const void *bytes, size_t n)

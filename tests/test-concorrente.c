@@ -159,19 +159,7 @@ static void finish_server(struct tl_proc *server, int closed)
 
 static int connect_loopback(unsigned port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd != -1);
-    struct timeval limit = {20, 0};
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-    struct sockaddr_in address;
-    memset(&address, 0, sizeof address);
-    address.sin_family = AF_INET;
-    address.sin_port = htons((uint16_t)port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&address, sizeof address) == -1)
-        fail_msg("connect to 127.0.0.1 port %u: %s", port, strerror(errno));
-    return fd;
+    return tl_connect_within(port, 20);
 }
 
 static void send_text(int fd, const char *text)

@@ -99,18 +99,9 @@ static int connect_loopback(unsigned port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(fd != -1);
-    struct timeval limit = {5, 0};
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
     int yes = 1; /* each piece leaves at once, not held back by Nagle */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
-    struct sockaddr_in address;
-    memset(&address, 0, sizeof address);
-    address.sin_family = AF_INET;
-    address.sin_port = htons((uint16_t)port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&address, sizeof address) == -1)
-        fail_msg("connect to 127.0.0.1 port %u: %s", port, strerror(errno));
+    tl_connect_fd(fd, port, 5);
     return fd;
 }
 

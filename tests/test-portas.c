@@ -86,16 +86,7 @@ static void start_on_port(struct tl_proc *server, const char *program, unsigned 
 /* Connects fd (bound or not) to 127.0.0.1 port, 5 s at most per call. */
 static void connect_fd(int fd, unsigned port)
 {
-    struct timeval limit = {5, 0};
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-    struct sockaddr_in address;
-    memset(&address, 0, sizeof address);
-    address.sin_family = AF_INET;
-    address.sin_port = htons((uint16_t)port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&address, sizeof address) == -1)
-        fail_msg("connect to 127.0.0.1 port %u: %s", port, strerror(errno));
+    tl_connect_fd(fd, port, 5);
 }
 
 /* Reads until the peer closes (at most 5 s) and checks it sent exactly the

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -351,6 +352,36 @@ static inline unsigned tl_server_start(struct tl_proc *server, int connections)
     return tl_program_start(server, SERV_32KB, connections);
 }
 
+/* Connects fd (a TCP socket, bound or not) to 127.0.0.1 port; with
+ * seconds > 0, each send() and recv() on it waits that long at most.
+ * Fails the test if the connection is refused. */
+static inline void tl_connect_fd(int fd, unsigned port, int seconds)
+{
+    if (seconds > 0) {
+        struct timeval limit = {seconds, 0};
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    }
+    struct sockaddr_in address;
+    memset(&address, 0, sizeof address);
+    address.sin_family = AF_INET;
+    address.sin_port = htons((uint16_t)port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&address, sizeof address) == -1)
+        fail_msg("connect to 127.0.0.1 port %u: %s", port, strerror(errno));
+}
+
+/* A new TCP socket connected to 127.0.0.1 port (see tl_connect_fd); a
+ * program the test starts later gets no copy of it. */
+static inline int tl_connect_within(unsigned port, int seconds)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd != -1);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    tl_connect_fd(fd, port, seconds);
+    return fd;
+}
+
 /* A TCP socket bound to 127.0.0.1 on a port the kernel picks, not yet
  * listening; stores that port in *port. Fails the test if it cannot. */
 static inline int tl_loopback_socket(unsigned *port)
@@ -405,16 +436,7 @@ static inline void tl_stderr_restore(int saved, int captured, char *text, size_t
 /* Connects a new socket to 127.0.0.1:port; fails the test if it cannot. */
 static inline int tl_connect_loopback(unsigned port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address;
-    memset(&address, 0, sizeof address);
-    address.sin_family = AF_INET;
-    address.sin_port = htons((uint16_t)port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd == -1 || connect(fd, (struct sockaddr *)&address, sizeof address) == -1)
-        fail_msg("connect to 127.0.0.1:%u: %s", port, strerror(errno));
-    fcntl(fd, F_SETFD, FD_CLOEXEC); /* a program the test starts later has no copy */
-    return fd;
+    return tl_connect_within(port, 0);
 }
 
 /* ----------------------------------------------------------- files */
