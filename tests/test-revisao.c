@@ -46,6 +46,17 @@ static void finish_server(struct tl_proc *server, const char *expected_out)
     assert_int_equal(status, 0);
 }
 
+/* A client that ran to the end: exit 0 in time, nothing on stderr, and
+ * exactly out on stdout. Frees it. */
+static void check_clean_exit(struct tl_proc *client, int status, const char *out)
+{
+    assert_false(client->timed_out);
+    assert_string_equal(client->out.data, out);
+    assert_string_equal(client->err.data, "");
+    assert_int_equal(status, 0);
+    tl_proc_free(client);
+}
+
 /* ------------------------------------------------- a test client */
 
 static int connect_loopback(unsigned port)
@@ -138,11 +149,7 @@ static void cli_hello_prints_the_greeting(void **state)
     for (size_t i = 0; i < 2; i++) {
         struct tl_proc client;
         int status = tl_runl(&client, 10, CLI_HELLO, "-p", port_text, hosts[i], (char *)NULL);
-        assert_false(client.timed_out);
-        assert_string_equal(client.out.data, "Received: Hello, world!\n");
-        assert_string_equal(client.err.data, "");
-        assert_int_equal(status, 0);
-        tl_proc_free(&client);
+        check_clean_exit(&client, status, "Received: Hello, world!\n");
     }
     char expected[160];
     snprintf(expected, sizeof expected,
@@ -207,11 +214,7 @@ static void an_empty_input_ends_cleanly(void **state)
     snprintf(port_text, sizeof port_text, "%u", port);
     struct tl_proc client; /* tl_run gives it /dev/null as stdin */
     int status = tl_runl(&client, 10, CLI_ECHO, "-p", port_text, "127.0.0.1", (char *)NULL);
-    assert_false(client.timed_out);
-    assert_string_equal(client.out.data, "");
-    assert_string_equal(client.err.data, "");
-    assert_int_equal(status, 0);
-    tl_proc_free(&client);
+    check_clean_exit(&client, status, "");
     char expected[160];
     snprintf(expected, sizeof expected,
              "server: listening on port %u\nserver: got connection from 127.0.0.1\n"
