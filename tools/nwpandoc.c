@@ -14,6 +14,13 @@
  * each documentation chunk with a "% nw: FILE:LINE" comment so a LaTeX
  * error can be traced back to the .nw line.
  *
+ * Errors name the .nw file and line, "FILE:LINE: what is wrong", and stop
+ * the weave: a warning of pandoc (a link reference defined twice, a note
+ * never used), and a LaTeX command in the prose that pandoc could not read
+ * as LaTeX (an unclosed brace: "\textbf{word") and would print as text.
+ * pandoc's YAML metadata blocks are off: a chapter is part of one book,
+ * and a block between two "---" lines would silently vanish from it.
+ *
  * Usage: nwpandoc [-p PANDOC]    (default: pandoc, or $NWPANDOC_PANDOC)
  */
 #define _POSIX_C_SOURCE 200809L
@@ -43,6 +50,19 @@ struct text {
     size_t capacity;
 };
 
+/* Where each line of the Markdown given to pandoc comes from: line n
+ * (1-based) is item[n - 1]. */
+struct origin {
+    const char *file;
+    size_t line;
+};
+
+struct origins {
+    struct origin *item;
+    size_t count;
+    size_t capacity;
+};
+
 static const char *program_name = "nwpandoc";
 static const char *source_name = "(stdin)";
 
@@ -51,6 +71,19 @@ static void die(const char *format, ...)
     va_list args;
     va_start(args, format);
     fprintf(stderr, "%s: ", program_name);
+    vfprintf(stderr, format, args);
+    fputc('\n', stderr);
+    va_end(args);
+    exit(EXIT_FAILURE);
+}
+
+/* An error at a .nw line: "FILE:LINE: message", the form of the
+ * compiler's and tools/nwcheck's, without the program's name. */
+static void die_at(const char *file, size_t line, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    fprintf(stderr, "%s:%zu: ", file, line);
     vfprintf(stderr, format, args);
     fputc('\n', stderr);
     va_end(args);
@@ -91,6 +124,38 @@ static void text_append(struct text *text, const char *data, size_t length)
 static void text_puts(struct text *text, const char *string)
 {
     text_append(text, string, strlen(string));
+}
+
+static void origins_push(struct origins *origins, const char *file, size_t line)
+{
+    if (origins->count == origins->capacity) {
+        origins->capacity = origins->capacity ? 2 * origins->capacity : 1024;
+        origins->item =
+            checked_realloc(origins->item, origins->capacity * sizeof *origins->item);
+    }
+    origins->item[origins->count].file = file;
+    origins->item[origins->count].line = line;
+    origins->count++;
+}
+
+/* Appends string to the Markdown; each line it starts comes from line of
+ * file (the caller has counted the .nw line of a "@nl" already). */
+static void markdown_puts(struct text *markdown, struct origins *origins, const char *string,
+                          const char *file, size_t line)
+{
+    if (origins->count == 0)
+        origins_push(origins, file, line);
+    for (const char *c = string; *c != '\0'; c++)
+        if (*c == '\n')
+            origins_push(origins, file, line);
+    text_puts(markdown, string);
+}
+
+/* The temporary files' directory: $TMPDIR, or /tmp. */
+static const char *temporary_directory(void)
+{
+    const char *dir = getenv("TMPDIR");
+    return dir != NULL && *dir != '\0' ? dir : "/tmp";
 }
 
 static int starts_with(const char *string, const char *prefix)
@@ -142,13 +207,54 @@ static int defined_before(const struct lines *pipeline, size_t limit, const char
     return 0;
 }
 
-/* Runs pandoc on the Markdown text and returns its LaTeX. */
-static char *run_pandoc(const char *pandoc, const struct text *markdown)
+/* Prints one message of pandoc's (a line of its stderr) as an error of the
+ * .nw: "TEMP line N column M" (the Markdown file pandoc read) becomes the
+ * FILE:LINE it came from. Returns 1 for a warning or an error, 0 for an
+ * empty line. */
+static int report_pandoc_message(const char *message, const char *input_name,
+                                 const struct origins *origins)
 {
-    char input_name[] = "/tmp/nwpandoc-XXXXXX";
+    const char *text = message;
+    if (starts_with(text, "[WARNING] "))
+        text += strlen("[WARNING] ");
+    if (*text == '\0')
+        return 0;
+    const char *at = strstr(text, input_name);
+    size_t markdown_line = 0;
+    const char *after = NULL;
+    if (at != NULL && sscanf(at + strlen(input_name), " line %zu", &markdown_line) == 1 &&
+        markdown_line >= 1 && markdown_line <= origins->count) {
+        /* Leave out " at TEMP line N column M" from the message. */
+        after = at + strlen(input_name) + strlen(" line ");
+        after += strspn(after, "0123456789");
+        if (starts_with(after, " column "))
+            after += strlen(" column ") + strspn(after + strlen(" column "), "0123456789");
+        if (at - text >= 4 && strncmp(at - 4, " at ", 4) == 0)
+            at -= 4;
+        else if (at > text && at[-1] == ' ')
+            at--;
+        const struct origin *origin = &origins->item[markdown_line - 1];
+        fprintf(stderr, "%s:%zu: pandoc: %.*s%s\n", origin->file, origin->line,
+                (int)(at - text), text, after);
+    } else {
+        fprintf(stderr, "%s: pandoc: %s\n", program_name, text);
+    }
+    return 1;
+}
+
+/* Runs pandoc on the Markdown text and returns its LaTeX. A warning of
+ * pandoc's is an error here: each is printed with its .nw line. */
+static char *run_pandoc(const char *pandoc, const struct text *markdown,
+                        const struct origins *origins)
+{
+    char input_name[4096], errors_name[4096];
+    snprintf(input_name, sizeof input_name, "%s/nwpandoc-XXXXXX", temporary_directory());
+    snprintf(errors_name, sizeof errors_name, "%s/nwpandoc-err-XXXXXX",
+             temporary_directory());
     int fd = mkstemp(input_name);
     if (fd == -1)
-        die("cannot create a temporary file: %s", strerror(errno));
+        die("cannot create a temporary file in %s: %s", temporary_directory(),
+            strerror(errno));
     FILE *input = fdopen(fd, "w");
     if (input == NULL ||
         fwrite(markdown->data, 1, markdown->length, input) != markdown->length ||
@@ -156,15 +262,25 @@ static char *run_pandoc(const char *pandoc, const struct text *markdown)
         unlink(input_name);
         die("cannot write a temporary file: %s", strerror(errno));
     }
+    int errors_fd = mkstemp(errors_name);
+    if (errors_fd == -1) {
+        unlink(input_name);
+        die("cannot create a temporary file in %s: %s", temporary_directory(),
+            strerror(errno));
+    }
+    close(errors_fd);
 
     struct text command = {0};
     text_puts(&command, pandoc);
-    text_puts(&command, " --from=markdown-auto_identifiers --to=latex"
+    text_puts(&command, " --from=markdown-auto_identifiers-yaml_metadata_block --to=latex"
                         " --top-level-division=chapter --wrap=preserve --no-highlight ");
     text_puts(&command, input_name);
+    text_puts(&command, " 2>");
+    text_puts(&command, errors_name);
     FILE *output = popen(command.data, "r");
     if (output == NULL) {
         unlink(input_name);
+        unlink(errors_name);
         die("cannot run '%s': %s", pandoc, strerror(errno));
     }
     struct text latex = {0};
@@ -175,9 +291,23 @@ static char *run_pandoc(const char *pandoc, const struct text *markdown)
     int status = pclose(output);
     unlink(input_name);
     free(command.data);
+
+    FILE *errors = fopen(errors_name, "r");
+    unlink(errors_name);
+    struct lines messages = errors != NULL ? read_all_lines(errors) : (struct lines){0};
+    if (errors != NULL)
+        fclose(errors);
+    size_t reported = 0;
+    for (size_t i = 0; i < messages.count; i++) {
+        reported += (size_t)report_pandoc_message(messages.item[i], input_name, origins);
+        free(messages.item[i]);
+    }
+    free(messages.item);
     if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        die("%s: pandoc failed (exit status %d) converting the documentation chunks",
-            source_name, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        die("pandoc failed (exit status %d) converting the documentation chunks",
+            status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    if (reported > 0)
+        exit(EXIT_FAILURE);
     if (latex.data == NULL)
         text_puts(&latex, "");
     return latex.data;
@@ -195,9 +325,9 @@ static void emit_latex_line(const char *line, const struct lines *pipeline,
                                            "\\subsubsection", "\\paragraph", "\\caption"};
     for (size_t h = 0; h < sizeof headings / sizeof headings[0]; h++)
         if (starts_with(line, headings[h]) && strstr(line, QUOTE_MARK) != NULL)
-            die("%s:%zu: a [[...]] quote in a heading would reach the table of contents and "
-                "the PDF bookmarks; use `...` there instead",
-                source_name, docs_line);
+            die_at(source_name, docs_line,
+                   "a [[...]] quote in a heading would reach the table of contents and "
+                   "the PDF bookmarks; use `...` there instead");
     while ((mark = strstr(rest, QUOTE_MARK)) != NULL) {
         char *end;
         unsigned long index = strtoul(mark + strlen(QUOTE_MARK), &end, 10);
@@ -209,12 +339,11 @@ static void emit_latex_line(const char *line, const struct lines *pipeline,
             continue;
         }
         if (index >= quote_count)
-            die("%s:%zu: pandoc produced an unknown quote placeholder", source_name,
-                docs_line);
+            die_at(source_name, docs_line, "pandoc produced an unknown quote placeholder");
         if (quote_seen[index]++)
-            die("%s:%zu: a [[...]] quote ended up twice in the LaTeX (in a heading or a "
-                "caption?); use `...` there instead",
-                source_name, docs_line);
+            die_at(source_name, docs_line,
+                   "a [[...]] quote ended up twice in the LaTeX (in a heading or a "
+                   "caption?); use `...` there instead");
         if (mark > rest)
             printf("@text %.*s\n", (int)(mark - rest), rest);
         for (size_t i = quote_start[index]; strcmp(pipeline->item[i], "@endquote") != 0; i++)
@@ -225,6 +354,76 @@ static void emit_latex_line(const char *line, const struct lines *pipeline,
     if (*rest != '\0')
         printf("@text %s\n", rest);
     puts("@nl");
+}
+
+/* Whether line has needle (a LaTeX command, "\textbf") outside its code
+ * spans, and not as the start of a longer name ("\textbfx"). */
+static int has_command_outside_code(const char *line, size_t length, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; i < length;) {
+        if (line[i] == '`') {
+            size_t run = strspn(line + i, "`");
+            /* The span ends at the next run of as many backticks. */
+            size_t j = i + run;
+            while (j < length) {
+                size_t other = strspn(line + j, "`");
+                if (other == run)
+                    break;
+                j += other > 0 ? other : 1;
+            }
+            i = j < length ? j + run : i + run;
+            continue;
+        }
+        if (i + n <= length && strncmp(line + i, needle, n) == 0 &&
+            !(i + n < length && ((line[i + n] >= 'a' && line[i + n] <= 'z') ||
+                                 (line[i + n] >= 'A' && line[i + n] <= 'Z'))))
+            return 1;
+        i++;
+    }
+    return 0;
+}
+
+/* pandoc reads "\name{...}" in the prose as raw LaTeX and passes it on;
+ * when it cannot ("\textbf{" never closed, "\\name"), it writes the text
+ * "\textbackslash name" instead: the PDF would show the command. In code
+ * spans a backslash is "\textbackslash{}", which is fine. Stops with the
+ * .nw line that has the command (the chunk's first line if none has). */
+static void refuse_literal_commands(const char *latex, const struct text *markdown,
+                                    const struct origins *origins, size_t first, size_t last,
+                                    const char *file, size_t first_line)
+{
+    static const char escaped[] = "\\textbackslash ";
+    const char *found = latex;
+    while ((found = strstr(found, escaped)) != NULL) {
+        const char *name = found + strlen(escaped);
+        size_t length = 0;
+        while ((name[length] >= 'a' && name[length] <= 'z') ||
+               (name[length] >= 'A' && name[length] <= 'Z'))
+            length++;
+        if (length == 0) {
+            found = name;
+            continue;
+        }
+        char command[128];
+        snprintf(command, sizeof command, "\\%.*s", (int)(length < 100 ? length : 100), name);
+        /* The Markdown line it came from. */
+        const char *line = markdown->data;
+        for (size_t n = 1; n <= last && line != NULL && *line != '\0'; n++) {
+            const char *end = strchr(line, '\n');
+            size_t line_length = end != NULL ? (size_t)(end - line) : strlen(line);
+            if (n >= first && has_command_outside_code(line, line_length, command)) {
+                file = origins->item[n - 1].file;
+                first_line = origins->item[n - 1].line;
+                break;
+            }
+            line = end != NULL ? end + 1 : NULL;
+        }
+        die_at(file, first_line,
+               "%s is not read as LaTeX (an unclosed brace?) and would be printed as text; "
+               "close it, or put it in a code span, `%s`, to show it",
+               command, command);
+    }
 }
 
 int main(int argc, char **argv)
@@ -255,8 +454,14 @@ int main(int argc, char **argv)
         checked_realloc(NULL, (pipeline.count + 1) * sizeof *docs_first_line);
     /* The .nw file of each documentation chunk: the book has several. */
     const char **docs_file = checked_realloc(NULL, (pipeline.count + 1) * sizeof *docs_file);
+    /* The Markdown lines of each documentation chunk: first to last. */
+    size_t *docs_markdown_first =
+        checked_realloc(NULL, (pipeline.count + 1) * sizeof *docs_markdown_first);
+    size_t *docs_markdown_last =
+        checked_realloc(NULL, (pipeline.count + 1) * sizeof *docs_markdown_last);
     size_t quote_count = 0, docs_count = 0, source_line = 1;
     struct text markdown = {0};
+    struct origins origins = {0};
 
     /* Pass 1: collect the Markdown of every documentation chunk. */
     int in_docs = 0, in_quote = 0;
@@ -272,17 +477,24 @@ int main(int argc, char **argv)
             in_docs = 1;
             docs_first_line[docs_count] = 0;
             docs_file[docs_count] = source_name;
+            /* The separator before ended with a new, empty line: this one. */
+            markdown_puts(&markdown, &origins, "", source_name, source_line);
+            origins.item[origins.count - 1].file = source_name;
+            origins.item[origins.count - 1].line = source_line;
+            docs_markdown_first[docs_count] = origins.count;
         } else if (starts_with(token, "@end docs ")) {
             if (docs_first_line[docs_count] == 0)
                 docs_first_line[docs_count] = source_line;
             in_docs = 0;
-            text_puts(&markdown, "\n\n" CHUNK_SEPARATOR "\n\n");
+            docs_markdown_last[docs_count] = origins.count;
+            markdown_puts(&markdown, &origins, "\n\n" CHUNK_SEPARATOR "\n\n", source_name,
+                          source_line);
             docs_count++;
         } else if (in_docs && strcmp(token, "@quote") == 0) {
             char placeholder[64];
             snprintf(placeholder, sizeof placeholder, QUOTE_MARK "%zu" QUOTE_END,
                      quote_count);
-            text_puts(&markdown, placeholder);
+            markdown_puts(&markdown, &origins, placeholder, source_name, source_line);
             quote_start[quote_count++] = i;
             in_quote = 1;
         } else if (in_docs && strcmp(token, "@endquote") == 0) {
@@ -292,15 +504,15 @@ int main(int argc, char **argv)
             if (docs_first_line[docs_count] == 0 &&
                 token[6 + strspn(token + 6, " \t")] != '\0')
                 docs_first_line[docs_count] = source_line;
-            text_puts(&markdown, token + 6);
+            markdown_puts(&markdown, &origins, token + 6, source_name, source_line);
         } else if (in_docs && !in_quote && strcmp(token, "@nl") == 0) {
-            text_puts(&markdown, "\n");
+            markdown_puts(&markdown, &origins, "\n", source_name, source_line);
         }
     }
     if (in_docs || in_quote)
         die("%s: the noweb pipeline ends inside a documentation chunk or quote", source_name);
 
-    char *latex = docs_count > 0 ? run_pandoc(pandoc, &markdown) : strdup("");
+    char *latex = docs_count > 0 ? run_pandoc(pandoc, &markdown, &origins) : strdup("");
 
     /* Split pandoc's answer back into one piece per chunk. */
     char **piece = checked_realloc(NULL, (docs_count + 1) * sizeof *piece);
@@ -339,6 +551,9 @@ int main(int argc, char **argv)
             while (length > 0 && text[length - 1] == '\n')
                 text[--length] = '\0';
             source_name = docs_file[docs_index]; /* for the messages of emit_latex_line() */
+            refuse_literal_commands(
+                text, &markdown, &origins, docs_markdown_first[docs_index],
+                docs_markdown_last[docs_index], source_name, docs_first_line[docs_index]);
             printf("@text %% nw: %s:%zu\n@nl\n", source_name, docs_first_line[docs_index]);
             for (char *line = text; length > 0 && line != NULL;) {
                 char *newline = strchr(line, '\n');
