@@ -40,6 +40,19 @@
 
 /* ------------------------------------------------------------ helpers */
 
+/* A new directory "TEMPLATE" (NAME.XXXXXX) in $TMPDIR, or /tmp: tests/run
+ * gives each test a TMPDIR of its own and removes it, also after a
+ * timeout. Returns path, or NULL. */
+static char *temporary_directory(char *path, size_t size, const char *template)
+{
+    const char *dir = getenv("TMPDIR");
+    if (dir == NULL || *dir == '\0')
+        dir = "/tmp";
+    if ((size_t)snprintf(path, size, "%s/%s", dir, template) >= size)
+        return NULL;
+    return mkdtemp(path);
+}
+
 /* The whole file, NUL-terminated, or NULL if it cannot be read. */
 static char *read_file(const char *path)
 {
@@ -391,8 +404,8 @@ static void harness_run_leaves_nothing(void **state)
     if (!can_make_namespaces())
         SKIP_BECAUSE("needs root and ip netns to create network namespaces");
     char *before = machine_state();
-    char outdir[] = "/tmp/test-lab.XXXXXX";
-    assert_non_null(mkdtemp(outdir));
+    char outdir[128];
+    assert_non_null(temporary_directory(outdir, sizeof outdir, "test-lab.XXXXXX"));
     int port = private_port();
     char command[1024];
     snprintf(command, sizeof command,
@@ -439,8 +452,8 @@ static void kill_harness_midway(int signal_number)
     if (!have_qemu())
         SKIP_BECAUSE("qemu-sparc64 or the SPARC programs are missing");
     char *before = machine_state();
-    char outdir[] = "/tmp/test-lab.XXXXXX";
-    assert_non_null(mkdtemp(outdir));
+    char outdir[128];
+    assert_non_null(temporary_directory(outdir, sizeof outdir, "test-lab.XXXXXX"));
     int port = private_port() + 1;
     char port_text[16], out[512];
     snprintf(port_text, sizeof port_text, "%d", port);
@@ -546,8 +559,8 @@ static char *header_line(const char *path)
 static void recorded_run_builds_the_same_tables(void **state)
 {
     (void)state;
-    char outdir[] = "/tmp/test-lab-recorded.XXXXXX";
-    assert_non_null(mkdtemp(outdir));
+    char outdir[128];
+    assert_non_null(temporary_directory(outdir, sizeof outdir, "test-lab-recorded.XXXXXX"));
     char command[1024];
     snprintf(command, sizeof command,
              "RECORDED=1 " EXPERIMENT_SH " " BINDIR " %s/out >/dev/null", outdir);

@@ -500,15 +500,35 @@ static inline int tl_line(const char *text, size_t index, char *line, size_t siz
 
 /* ------------------------------------------- cmocka group fixtures */
 
+/* A new temporary directory named like template ("NAME.XXXXXX") in
+ * $TMPDIR, or /tmp: tests/run gives each test a TMPDIR of its own and
+ * removes it afterwards, also when the test was killed by its timeout.
+ * Writes the path into path; returns path, or NULL (errno set). */
+static inline char *tl_mkdtemp(char *path, size_t size, const char *template)
+{
+    const char *dir = getenv("TMPDIR");
+    if (dir == NULL || *dir == '\0')
+        dir = "/tmp";
+    if ((size_t)snprintf(path, size, "%s/%s", dir, template) >= size) {
+        errno = ENAMETOOLONG;
+        return NULL;
+    }
+    return mkdtemp(path);
+}
+
 /* A scratch directory for a test group, made by tl_scratch_make (cmocka
- * group setup) and removed by tl_scratch_remove (group teardown). Readable
- * by all: a test may run a tool there as another user. */
-static char tl_scratch[] = "/tmp/workbook-test.XXXXXX";
+ * group setup) and removed by tl_scratch_remove (group teardown), in
+ * $TMPDIR (tl_mkdtemp; a short path). Readable by all: a test may run a tool there as
+ * another user. */
+static char tl_scratch[128];
 
 static inline int tl_scratch_make(void **state)
 {
     (void)state;
-    return mkdtemp(tl_scratch) == NULL || chmod(tl_scratch, 0755) == -1 ? -1 : 0;
+    return tl_mkdtemp(tl_scratch, sizeof tl_scratch, "workbook-test.XXXXXX") == NULL ||
+                   chmod(tl_scratch, 0755) == -1
+               ? -1
+               : 0;
 }
 
 static inline int tl_scratch_remove(void **state)
