@@ -2,10 +2,15 @@
  * The build's own tools: what a newcomer meets when something is wrong.
  * install-deps without root, a LaTeX error (the PDF is kept, the .nw line
  * is named), a compiler error (the chunk is named), the chapter list, and
- * the TSV-to-LaTeX converters on bad input.
+ * the TSV-to-LaTeX converters on bad input. The weave's errors in the
+ * Markdown (each one line "FILE:LINE: ..."), the chapters' scripts on bad
+ * arguments, tests/run (its temporary files, its last lines), and an
+ * experiment interrupted.
  */
 #include "testlib.h"
 
+#include <dirent.h>
+#include <glob.h>
 #include <sys/stat.h>
 
 #define scratch tl_scratch
@@ -371,6 +376,535 @@ static void results_tex_refuses_a_bad_numbers_key(void **state)
     tl_proc_free(&run);
 }
 
+/* ------------------------------------------------ weave: Markdown */
+
+/* The directory the tests run in: the repository. */
+static const char *repository(void)
+{
+    static char path[1024];
+    if (path[0] == '\0' && getcwd(path, sizeof path) == NULL)
+        fail_msg("getcwd: %s", strerror(errno));
+    return path;
+}
+
+/* Weaves one chapter, written to DIR/NAME.nw, into DIR (DIR/NAME.tex). */
+static int weave_one(const char *dir, const char *name, const char *text, char *chapter,
+                     size_t size, struct tl_proc *run)
+{
+    char path[700];
+    path_in_scratch(path, sizeof path, dir);
+    mkdir(path, 0755);
+    snprintf(chapter, size, "%s/%s.nw", path, name);
+    tl_write_file(chapter, text);
+    return tl_runl(run, 60, "tools/weave", path, "build/tools/nwpandoc", "no-programs",
+                   chapter, (char *)NULL);
+}
+
+/* stderr is one line, "CHAPTER:LINE: " then words (NULL-terminated). */
+static void check_one_line_error(const struct tl_proc *run, const char *chapter, int line,
+                                 const char *words[])
+{
+    const char *err = run->err.data ? run->err.data : "";
+    char where[800];
+    snprintf(where, sizeof where, "%s:%d: ", chapter, line);
+    if (tl_count_lines(err) != 1 || strncmp(err, where, strlen(where)) != 0)
+        fail_msg("expected one line starting '%s'; stderr:\n%s", where, err);
+    for (size_t i = 0; words[i] != NULL; i++)
+        if (strstr(err, words[i]) == NULL)
+            fail_msg("the message does not say '%s': %s", words[i], err);
+}
+
+/* pandoc's Markdown reader rejects nothing but a bad YAML metadata block
+ * (which the weave turns off: see below); what it warns about is an
+ * error of the chapter, named with the .nw line, not pandoc's temporary
+ * file. */
+static void a_pandoc_warning_is_an_error_at_the_nw_line(void **state)
+{
+    (void)state;
+    char chapter[800];
+    struct tl_proc run;
+    int status = weave_one("md-warning", "x",
+                           "# Capítulo\n"
+                           "\n"
+                           "Veja [o relatório][r] e [a norma][r].\n"
+                           "\n"
+                           "[r]: http://example.com/a\n"
+                           "[r]: http://example.com/b\n",
+                           chapter, sizeof chapter, &run);
+    print_message("  weave: exit %d: %s", status, run.err.data);
+    assert_int_equal(status, 1);
+    check_one_line_error(&run, chapter, 6,
+                         TL_WORDS("pandoc: Duplicate link reference '[r]'"));
+    assert_null(strstr(run.err.data, "nwpandoc-")); /* no temporary file's name */
+    tl_proc_free(&run);
+}
+
+/* A block between two "---" lines is no metadata in a chapter: pandoc
+ * would take it out of the text silently (or fail on its YAML). */
+static void a_yaml_like_block_stays_in_the_text(void **state)
+{
+    (void)state;
+    char chapter[800], tex[800];
+    struct tl_proc run;
+    int status = weave_one("md-yaml", "x",
+                           "# Capítulo\n\nAntes.\n\n---\ntitle: [aberto\n---\n\nDepois.\n",
+                           chapter, sizeof chapter, &run);
+    assert_string_equal(run.err.data, "");
+    assert_int_equal(status, 0);
+    tl_proc_free(&run);
+    path_in_scratch(tex, sizeof tex, "md-yaml/x.tex");
+    struct tl_text text = {0};
+    assert_int_equal(tl_read_file(tex, &text), 0);
+    assert_non_null(strstr(text.data, "aberto"));
+    assert_non_null(strstr(text.data, "Depois."));
+    tl_text_free(&text);
+}
+
+/* "\textbf{" never closed: pandoc cannot read it as LaTeX and writes it
+ * as text ("\textbackslash textbf\{"); the PDF would show it. Refused,
+ * with the line of the command, here in a list (pandoc adds lines there,
+ * so counting from the chunk's start would miss it). */
+static void raw_latex_pandoc_cannot_read_is_refused_at_its_line(void **state)
+{
+    (void)state;
+    char chapter[800];
+    struct tl_proc run;
+    int status = weave_one("md-raw", "x",
+                           "# Capítulo\n"
+                           "\n"
+                           "- um item;\n"
+                           "- outro, com \\emph{ênfase} fechada;\n"
+                           "- e \\textbf{aberto, que nunca fecha.\n"
+                           "\n"
+                           "Fim.\n",
+                           chapter, sizeof chapter, &run);
+    print_message("  weave: exit %d: %s", status, run.err.data);
+    assert_int_equal(status, 1);
+    check_one_line_error(&run, chapter, 5,
+                         TL_WORDS("\\textbf is not read as LaTeX", "code span"));
+    tl_proc_free(&run);
+    /* Nothing was written for the chapter. */
+    char tex[800];
+    path_in_scratch(tex, sizeof tex, "md-raw/x.tex");
+    assert_int_equal(access(tex, F_OK), -1);
+}
+
+/* Backslashes in code spans are text by design, and closed commands are
+ * LaTeX: both pass. */
+static void backslashes_in_code_spans_pass(void **state)
+{
+    (void)state;
+    char chapter[800], tex[800];
+    struct tl_proc run;
+    int status = weave_one("md-code", "x",
+                           "# Capítulo\n"
+                           "\n"
+                           "O `\\n` de `printf`, o `\\textbf{` do LaTeX e ``a`\\b``\n"
+                           "são código; \\textbf{isto} é LaTeX.\n",
+                           chapter, sizeof chapter, &run);
+    assert_string_equal(run.err.data, "");
+    assert_int_equal(status, 0);
+    tl_proc_free(&run);
+    path_in_scratch(tex, sizeof tex, "md-code/x.tex");
+    struct tl_text text = {0};
+    assert_int_equal(tl_read_file(tex, &text), 0);
+    assert_non_null(strstr(text.data, "\\texttt{\\textbackslash{}n}"));
+    assert_non_null(strstr(text.data, "\\textbf{isto}"));
+    tl_text_free(&text);
+}
+
+/* ------------------------------------- latex: from the .tex to the .nw */
+
+/* A chapter woven and typeset in a tree shaped like the project's; a
+ * list before the error adds lines to the .tex that the .nw lacks. */
+static int weave_and_typeset(const char *tree, const char *chapter_text, struct tl_proc *run)
+{
+    char path[800], command[4000];
+    make_tree(tree);
+    snprintf(path, sizeof path, "%s/chapters", tree);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/chapters/x.nw", tree);
+    tl_write_file(path, chapter_text);
+    snprintf(path, sizeof path, "%s/book/master.tex", tree);
+    tl_write_file(path, "\\documentclass{book}\n\\usepackage{noweb}\n"
+                        "\\providecommand{\\tightlist}{}\n\\begin{document}\n"
+                        "\\input{build/chapters/x.tex}\n\\end{document}\n");
+    snprintf(path, sizeof path, "%s/build/out.pdf", tree);
+    tl_write_file(path, "the previous PDF\n");
+    snprintf(command, sizeof command,
+             "cd '%s' && '%s/tools/weave' build/chapters '%s/build/tools/nwpandoc' none "
+             "chapters/x.nw && '%s/tools/latex' book/master.tex build/out.pdf",
+             tree, repository(), repository(), repository());
+    return tl_sh(run, 120, command);
+}
+
+static const char chapter_with_a_list[] = "# Capítulo\n"
+                                          "\n"
+                                          "Uma lista:\n"
+                                          "\n"
+                                          "- primeiro item,\n"
+                                          "  que continua;\n"
+                                          "- segundo item.\n"
+                                          "\n"
+                                          "## Seção\n"
+                                          "\n"
+                                          "Aqui um %s no meio.\n";
+
+static void a_latex_error_names_the_exact_nw_line(void **state)
+{
+    (void)state;
+    char tree[600], text[1000];
+    path_in_scratch(tree, sizeof tree, "latex-line");
+    snprintf(text, sizeof text, chapter_with_a_list, "\\nosuchcommand");
+    struct tl_proc run;
+    int status = weave_and_typeset(tree, text, &run);
+    print_message("  latex: exit %d:\n%s", status, run.err.data);
+    assert_int_equal(status, 1);
+    /* Line 11 of the .nw; the .tex line is 17. */
+    assert_non_null(strstr(run.err.data, "  chapters/x.nw:11: Undefined control sequence."));
+    assert_null(strstr(run.err.data, "estimated"));
+    tl_proc_free(&run);
+}
+
+/* An undefined \ref typesets as "??" with only a warning in LaTeX's
+ * log: the build refuses it, names the .nw line and keeps the old PDF. */
+static void an_undefined_reference_is_an_error(void **state)
+{
+    (void)state;
+    char tree[600], text[1000], path[800];
+    path_in_scratch(tree, sizeof tree, "latex-ref");
+    snprintf(text, sizeof text, chapter_with_a_list, "\\ref{cap:nenhum}");
+    struct tl_proc run;
+    int status = weave_and_typeset(tree, text, &run);
+    print_message("  latex: exit %d:\n%s", status, run.err.data);
+    assert_int_equal(status, 1);
+    assert_non_null(
+        strstr(run.err.data, "  chapters/x.nw:11: undefined reference 'cap:nenhum'"));
+    tl_proc_free(&run);
+    snprintf(path, sizeof path, "%s/build/out.pdf", tree);
+    struct tl_text pdf = {0};
+    assert_int_equal(tl_read_file(path, &pdf), 0);
+    assert_string_equal(pdf.data, "the previous PDF\n");
+    tl_text_free(&pdf);
+}
+
+/* ---------------------------------------- the chapters' scripts */
+
+/* Every tangled script (tangle/NN-slug/NAME.sh) refuses bad arguments as
+ * the programs do: one line "NAME: what is wrong", the usage line, exit
+ * 2, nothing on stdout. No arguments at all is bad for each of them. */
+static void every_script_refuses_bad_arguments(void **state)
+{
+    (void)state;
+    glob_t scripts;
+    assert_int_equal(glob("tangle/*/*.sh", 0, NULL, &scripts), 0);
+    char outdir[700], a_file[700];
+    path_in_scratch(outdir, sizeof outdir, "script-out");
+    path_in_scratch(a_file, sizeof a_file, "a-file");
+    tl_write_file(a_file, "not a directory\n");
+    size_t experiments = 0;
+    for (size_t i = 0; i < scripts.gl_pathc; i++) {
+        char *path = scripts.gl_pathv[i];
+        const char *name = strrchr(path, '/') + 1;
+        char prefix[128], usage[256];
+        snprintf(prefix, sizeof prefix, "%s: ", name);
+        if (strcmp(name, "experiment.sh") == 0) {
+            experiments++;
+            snprintf(usage, sizeof usage, "usage: experiment.sh BINDIR OUTDIR");
+            tl_check_failure(TL_ARGS(path), 2, prefix, TL_WORDS("expected 2", "got 0"),
+                             usage);
+            tl_check_failure(TL_ARGS(path, "build/bin", outdir, "extra"), 2, prefix,
+                             TL_WORDS("expected 2", "got 3"), usage);
+            tl_check_failure(TL_ARGS(path, "/no/such/bindir", outdir), 2, prefix,
+                             TL_WORDS("invalid BINDIR '/no/such/bindir'"), usage);
+            tl_check_failure(TL_ARGS(path, "build/bin", a_file), 2, prefix,
+                             TL_WORDS("invalid OUTDIR", a_file), usage);
+            assert_int_equal(access(outdir, F_OK), -1); /* nothing written */
+        } else if (strcmp(name, "lab.sh") == 0) {
+            snprintf(usage, sizeof usage,
+                     "usage: lab.sh [OPTION...] -o OUTDIR SERVER CLIENT [ARG...] "
+                     "(lab.sh -h: the options)");
+            tl_check_failure(TL_ARGS(path), 2, prefix, TL_WORDS("missing -o OUTDIR"), usage);
+            tl_check_failure(
+                TL_ARGS(path, "-n", "many", "-o", outdir, "serv-32kb", "cli-32kb"), 2, prefix,
+                TL_WORDS("invalid -n 'many'"), usage);
+            tl_check_failure(TL_ARGS(path, "-o", outdir, "serv-32kb"), 2, prefix,
+                             TL_WORDS("missing SERVER and CLIENT"), usage);
+        } else {
+            /* A new script: the same rule, at least without arguments. */
+            struct tl_proc run;
+            int status = tl_runl(&run, 30, path, (char *)NULL);
+            print_message("  %s -> %d: %s", path, status, run.err.data);
+            assert_int_equal(status, 2);
+            assert_int_equal(tl_count_lines(run.err.data), 2);
+            snprintf(usage, sizeof usage, "\nusage: %s ", name);
+            assert_int_equal(strncmp(run.err.data, prefix, strlen(prefix)), 0);
+            assert_non_null(strstr(run.err.data, usage));
+            tl_proc_free(&run);
+        }
+    }
+    globfree(&scripts);
+    assert_true(experiments >= 6);
+}
+
+/* ------------------------------------------------------ tests/run */
+
+/* Compiles a test program (cmocka, testlib) from source into the scratch
+ * directory; returns its path in path. */
+static void compile_test_program(const char *name, const char *source, char *path,
+                                 size_t size)
+{
+    char c_file[700];
+    snprintf(c_file, sizeof c_file, "%s/%s.c", tl_scratch, name);
+    snprintf(path, size, "%s/%s", tl_scratch, name);
+    tl_write_file(c_file, source);
+    struct tl_proc run;
+    int status =
+        tl_runl(&run, 60, "/bin/sh", "-c", "cc -std=c11 -Itests -o \"$1\" \"$2\" -lcmocka",
+                "cc", path, c_file, (char *)NULL);
+    if (status != 0)
+        fail_msg("cannot compile %s: %s", c_file, run.err.data);
+    tl_proc_free(&run);
+}
+
+/* Makes its scratch directory (testlib's), says where, and sleeps. */
+static const char sleeper_source[] =
+    "#include \"testlib.h\"\n"
+    "static void sleeps(void **state)\n"
+    "{\n"
+    "    (void)state;\n"
+    "    char file[5000];\n"
+    "    snprintf(file, sizeof file, \"%s/half-written\", tl_scratch);\n"
+    "    tl_write_file(file, \"...\");\n"
+    "    printf(\"scratch: %s\\n\", tl_scratch);\n"
+    "    fflush(stdout);\n"
+    "    tl_sleep(60);\n"
+    "}\n"
+    "int main(void)\n"
+    "{\n"
+    "    const struct CMUnitTest tests[] = {cmocka_unit_test(sleeps)};\n"
+    "    return cmocka_run_group_tests(tests, tl_scratch_make, tl_scratch_remove);\n"
+    "}\n";
+
+/* Runs tests/run with TMPDIR=DIR (made empty) and the environment
+ * settings in env ("NAME=VALUE ..."); returns its exit status. */
+static int run_tests_run(const char *dir, const char *env, const char *tests,
+                         struct tl_proc *run)
+{
+    char command[4000];
+    mkdir(dir, 0755);
+    snprintf(command, sizeof command, "TMPDIR='%s' %s tests/run %s", dir, env, tests);
+    return tl_sh(run, 60, command);
+}
+
+static int directory_is_empty(const char *path)
+{
+    DIR *dir = opendir(path);
+    assert_non_null(dir);
+    struct dirent *entry;
+    int empty = 1;
+    while ((entry = readdir(dir)) != NULL)
+        if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0) {
+            print_message("  left behind: %s/%s\n", path, entry->d_name);
+            empty = 0;
+        }
+    closedir(dir);
+    return empty;
+}
+
+/* A test killed by its time limit cannot remove its scratch directory;
+ * tests/run gives it a TMPDIR of its own and removes that. */
+static void a_test_killed_by_its_timeout_leaves_no_temporary_files(void **state)
+{
+    (void)state;
+    char sleeper[700], tmpdir[700];
+    compile_test_program("sleeper", sleeper_source, sleeper, sizeof sleeper);
+    path_in_scratch(tmpdir, sizeof tmpdir, "tmp-for-run");
+    struct tl_proc run;
+    double started = tl_now();
+    int status = run_tests_run(tmpdir, "TEST_TIMEOUT=1", sleeper, &run);
+    print_message("  tests/run: exit %d in %.1f s:\n%s", status, tl_now() - started,
+                  run.out.data);
+    assert_int_equal(status, 1);
+    assert_non_null(strstr(run.out.data, "timed out"));
+    const char *said = strstr(run.out.data, "scratch: ");
+    assert_non_null(said);
+    char scratch_dir[600];
+    assert_int_equal(sscanf(said, "scratch: %599s", scratch_dir), 1);
+    /* testlib's scratch directory was in the TMPDIR tests/run gave... */
+    assert_int_equal(strncmp(scratch_dir, tmpdir, strlen(tmpdir)), 0);
+    /* ... and it is gone, and tests/run's own with it. */
+    assert_int_equal(access(scratch_dir, F_OK), -1);
+    assert_true(directory_is_empty(tmpdir));
+    tl_proc_free(&run);
+}
+
+/* One test that passes, one skipped with a reason, one that fails. */
+static const char mixed_source[] = "#include \"testlib.h\"\n"
+                                   "static void passes(void **state) { (void)state; }\n"
+                                   "static void is_skipped(void **state)\n"
+                                   "{\n"
+                                   "    (void)state;\n"
+                                   "    print_message(\"skip: no frobnicator here\\n\");\n"
+                                   "    skip();\n"
+                                   "}\n"
+                                   "static void fails(void **state)\n"
+                                   "{\n"
+                                   "    (void)state;\n"
+                                   "    assert_int_equal(1, 2);\n"
+                                   "}\n"
+                                   "int main(void)\n"
+                                   "{\n"
+                                   "    const struct CMUnitTest tests[] = {\n"
+                                   "        cmocka_unit_test(passes),\n"
+                                   "        cmocka_unit_test(is_skipped),\n"
+                                   "        cmocka_unit_test(fails),\n"
+                                   "    };\n"
+                                   "    return cmocka_run_group_tests(tests, NULL, NULL);\n"
+                                   "}\n";
+
+/* The summary is the last line, the failed tests are named right above
+ * it (however long their output was), and a skip names its test. */
+static void tests_run_ends_with_the_summary_and_names_skips(void **state)
+{
+    (void)state;
+    char mixed[700], tmpdir[700];
+    compile_test_program("mixed", mixed_source, mixed, sizeof mixed);
+    path_in_scratch(tmpdir, sizeof tmpdir, "tmp-for-mixed");
+    struct tl_proc run;
+    int status = run_tests_run(tmpdir, "", mixed, &run);
+    print_message("  tests/run: exit %d:\n%s", status, run.out.data);
+    assert_int_equal(status, 1);
+    const char *out = run.out.data;
+    size_t lines = tl_count_lines(out);
+    char line[512];
+    assert_int_equal(tl_line(out, lines - 1, line, sizeof line), 0);
+    assert_string_equal(line, "1 passed, 1 failed, 1 skipped");
+    assert_int_equal(tl_line(out, lines - 2, line, sizeof line), 0);
+    assert_string_equal(line, "failed: mixed (fails)");
+    assert_non_null(strstr(out, "    | skipped is_skipped: no frobnicator here\n"));
+    assert_string_equal(run.err.data, "");
+    tl_proc_free(&run);
+}
+
+/* ------------------------------------------ an experiment interrupted */
+
+/* A chapter whose experiment writes a partial file, starts a child (as
+ * a server would be) and then waits, quiet. */
+static const char slow_experiment[] = "#!/bin/sh\n"
+                                      "set -eu\n"
+                                      "echo 'step 1'\n"
+                                      "echo partial >\"$2/table.tsv\"\n"
+                                      "sleep 30 &\n"
+                                      "echo 'step 2: waiting'\n"
+                                      "sleep 30\n"
+                                      "echo late >\"$2/late.tsv\"\n";
+
+/* The processes whose environment has marker (NAME=VALUE). */
+static int processes_marked(const char *marker)
+{
+    DIR *proc = opendir("/proc");
+    assert_non_null(proc);
+    struct dirent *entry;
+    int found = 0;
+    size_t length = strlen(marker);
+    while ((entry = readdir(proc)) != NULL) {
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
+            continue;
+        char path[300];
+        snprintf(path, sizeof path, "/proc/%s/environ", entry->d_name);
+        struct tl_text environ_text = {0};
+        if (tl_read_file(path, &environ_text) == 0)
+            for (size_t i = 0; i + length <= environ_text.length; i++)
+                if (memcmp(environ_text.data + i, marker, length) == 0 &&
+                    (i + length == environ_text.length ||
+                     environ_text.data[i + length] == '\0')) {
+                    found++;
+                    break;
+                }
+        tl_text_free(&environ_text);
+    }
+    closedir(proc);
+    return found;
+}
+
+/* Ctrl-C during an experiment (SIGINT to the process group, as the
+ * terminal sends it to make and its children): tools/run-experiment
+ * stops at once, no process it started is left, nothing it wrote stays,
+ * and the previous results are as they were. */
+static void an_interrupted_experiment_leaves_nothing_behind(void **state)
+{
+    (void)state;
+    char tree[600], path[900], marker[100];
+    path_in_scratch(tree, sizeof tree, "interrupted");
+    mkdir(tree, 0755);
+    const char *dirs[] = {"tangle", "tangle/50-slow", "build", "build/results",
+                          "build/results/50-slow"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", tree, dirs[i]);
+        mkdir(path, 0755);
+    }
+    snprintf(path, sizeof path, "%s/tangle/50-slow/experiment.sh", tree);
+    write_executable(path, slow_experiment);
+    snprintf(path, sizeof path, "%s/build/results/50-slow/.done", tree);
+    tl_write_file(path, "");
+    snprintf(path, sizeof path, "%s/build/results/50-slow/table.tsv", tree);
+    tl_write_file(path, "the previous results\n");
+    char target[700];
+    snprintf(path, sizeof path, "%s/tools", tree);
+    snprintf(target, sizeof target, "%s/tools", repository());
+    assert_int_equal(symlink(target, path), 0);
+    snprintf(path, sizeof path, "%s/build/bin", tree);
+    snprintf(target, sizeof target, "%s/build/bin", repository());
+    assert_int_equal(symlink(target, path), 0);
+
+    snprintf(marker, sizeof marker, "WORKBOOK_INTERRUPT_PROBE=%ld-%ld", (long)getpid(),
+             (long)time(NULL));
+    char *equals = strchr(marker, '=');
+    *equals = '\0';
+    setenv(marker, equals + 1, 1);
+    *equals = '=';
+    char command[1000];
+    snprintf(command, sizeof command, "cd '%s' && exec tools/run-experiment 50-slow", tree);
+    struct tl_proc run;
+    if (tl_proc_start(&run, TL_ARGS("/bin/sh", "-c", command)) == -1)
+        fail_msg("cannot start tools/run-experiment: %s", strerror(errno));
+    *equals = '\0';
+    unsetenv(marker);
+    *equals = '=';
+    double deadline = tl_now() + 20;
+    while (strstr(tl_text_str(&run.out), "step 2") == NULL && tl_now() < deadline &&
+           tl_proc_pump(&run, deadline))
+        ;
+    assert_non_null(strstr(tl_text_str(&run.out), "step 2"));
+    tl_sleep(0.3);
+    assert_true(processes_marked(marker) >= 3); /* run-experiment, timeout, sleep... */
+    double interrupted = tl_now();
+    kill(-run.pid, SIGINT);
+    int status = tl_proc_finish(&run, 15);
+    print_message("  run-experiment: exit %d after %.1f s: %s", status,
+                  tl_now() - interrupted, run.err.data);
+    assert_false(run.timed_out);
+    assert_int_equal(status, 130);
+    assert_non_null(strstr(run.err.data, "interrupted"));
+    tl_proc_free(&run);
+    /* Every process it started is gone (the TERM it passes on is final;
+     * a little time for the last ones to be reaped). */
+    deadline = tl_now() + 5;
+    while (processes_marked(marker) > 0 && tl_now() < deadline)
+        tl_sleep(0.1);
+    assert_int_equal(processes_marked(marker), 0);
+    snprintf(path, sizeof path, "%s/build/results/.50-slow.tmp", tree);
+    assert_int_equal(access(path, F_OK), -1);
+    snprintf(path, sizeof path, "%s/build/results/50-slow/table.tsv", tree);
+    struct tl_text text = {0};
+    assert_int_equal(tl_read_file(path, &text), 0);
+    assert_string_equal(text.data, "the previous results\n");
+    tl_text_free(&text);
+    snprintf(path, sizeof path, "%s/build/results/50-slow/late.tsv", tree);
+    assert_int_equal(access(path, F_OK), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -384,6 +918,16 @@ int main(void)
         cmocka_unit_test(chapters_are_numbered_by_file_and_appendices_lettered),
         cmocka_unit_test(tsv2tex_escapes_latex_and_refuses_ragged_rows),
         cmocka_unit_test(results_tex_refuses_a_bad_numbers_key),
+        cmocka_unit_test(a_pandoc_warning_is_an_error_at_the_nw_line),
+        cmocka_unit_test(a_yaml_like_block_stays_in_the_text),
+        cmocka_unit_test(raw_latex_pandoc_cannot_read_is_refused_at_its_line),
+        cmocka_unit_test(backslashes_in_code_spans_pass),
+        cmocka_unit_test(a_latex_error_names_the_exact_nw_line),
+        cmocka_unit_test(an_undefined_reference_is_an_error),
+        cmocka_unit_test(every_script_refuses_bad_arguments),
+        cmocka_unit_test(a_test_killed_by_its_timeout_leaves_no_temporary_files),
+        cmocka_unit_test(tests_run_ends_with_the_summary_and_names_skips),
+        cmocka_unit_test(an_interrupted_experiment_leaves_nothing_behind),
     };
     return cmocka_run_group_tests_name("build tools", tests, tl_scratch_make,
                                        tl_scratch_remove);
