@@ -122,7 +122,7 @@ sanitized: $(SANITIZED_PROGRAMS) ## Build every program with ASan+UBSan into bui
 
 check: test ## The same as test
 
-bench: ## Time the build (clean, no-op, tangle, one chapter touched)
+bench: ## Time the build (clean, clean -j2 with the same results, no-op, tangle, one chapter touched)
 	$(Q)tests/bench
 
 deps: ## Install the missing Debian packages (apt-get; needs root)
