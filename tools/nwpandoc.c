@@ -46,7 +46,7 @@ struct text {
 static const char *program_name = "nwpandoc";
 static const char *source_name = "(stdin)";
 
-static void die(const char *format, ...)
+_Noreturn static void die(const char *format, ...)
 {
     va_list args;
     va_start(args, format);
@@ -107,7 +107,10 @@ static struct lines read_all_lines(FILE *stream)
     while ((length = getline(&line, &size, stream)) != -1) {
         if (length > 0 && line[length - 1] == '\n')
             line[length - 1] = '\0';
-        lines_push(&lines, strdup(line));
+        char *copy = strdup(line);
+        if (copy == NULL)
+            die("out of memory");
+        lines_push(&lines, copy);
     }
     free(line);
     if (ferror(stream))
@@ -162,7 +165,8 @@ static char *run_pandoc(const char *pandoc, const struct text *markdown)
     text_puts(&command, " --from=markdown-auto_identifiers --to=latex"
                         " --top-level-division=chapter --wrap=preserve --no-highlight ");
     text_puts(&command, input_name);
-    FILE *output = popen(command.data, "r");
+    /* The shell on purpose: -p PANDOC may carry options; input_name is mkstemp()'s. */
+    FILE *output = popen(command.data, "r"); /* NOLINT(cert-env33-c) */
     if (output == NULL) {
         unlink(input_name);
         die("cannot run '%s': %s", pandoc, strerror(errno));
@@ -217,7 +221,8 @@ static void emit_latex_line(const char *line, const struct lines *pipeline,
                 source_name, docs_line);
         if (mark > rest)
             printf("@text %.*s\n", (int)(mark - rest), rest);
-        for (size_t i = quote_start[index]; strcmp(pipeline->item[i], "@endquote") != 0; i++)
+        for (size_t i = quote_start[index];
+             i < pipeline->count && strcmp(pipeline->item[i], "@endquote") != 0; i++)
             puts(pipeline->item[i]);
         puts("@endquote");
         rest = end + strlen(QUOTE_END);
@@ -273,6 +278,9 @@ int main(int argc, char **argv)
             docs_first_line[docs_count] = 0;
             docs_file[docs_count] = source_name;
         } else if (starts_with(token, "@end docs ")) {
+            if (!in_docs)
+                die("%s: the noweb pipeline ends a documentation chunk it never began",
+                    source_name);
             if (docs_first_line[docs_count] == 0)
                 docs_first_line[docs_count] = source_line;
             in_docs = 0;
@@ -301,6 +309,9 @@ int main(int argc, char **argv)
         die("%s: the noweb pipeline ends inside a documentation chunk or quote", source_name);
 
     char *latex = docs_count > 0 ? run_pandoc(pandoc, &markdown) : strdup("");
+    if (latex == NULL)
+        die("out of memory");
+    free(markdown.data);
 
     /* Split pandoc's answer back into one piece per chunk. */
     char **piece = checked_realloc(NULL, (docs_count + 1) * sizeof *piece);
@@ -332,6 +343,8 @@ int main(int argc, char **argv)
             continue;
         }
         if (starts_with(token, "@end docs ")) {
+            if (docs_index == piece_count) /* pass 1 counted the same chunks */
+                die("%s: more documentation chunks than in the first pass", source_name);
             char *text = piece[docs_index];
             while (*text == '\n')
                 text++;
@@ -358,7 +371,7 @@ int main(int argc, char **argv)
             /* Text, line breaks and quotes were converted above; other
              * tokens (index and cross-reference bookkeeping) stay. */
             if (strcmp(token, "@quote") == 0) {
-                while (strcmp(pipeline.item[i], "@endquote") != 0)
+                while (i + 1 < pipeline.count && strcmp(pipeline.item[i], "@endquote") != 0)
                     i++;
             } else if (!starts_with(token, "@text ") && strcmp(token, "@nl") != 0) {
                 puts(token);
@@ -386,5 +399,15 @@ int main(int argc, char **argv)
                 source_name);
     if (fflush(stdout) != 0 || ferror(stdout))
         die("cannot write the noweb pipeline: %s", strerror(errno));
+
+    for (size_t i = 0; i < pipeline.count; i++)
+        free(pipeline.item[i]);
+    free(pipeline.item);
+    free(quote_start);
+    free(docs_first_line);
+    free(docs_file);
+    free(piece);
+    free(latex);
+    free(quote_seen);
     return EXIT_SUCCESS;
 }
