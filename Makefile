@@ -76,6 +76,13 @@ SANITIZED_PROGRAMS = $(foreach s,$(SANITIZERS),$(NATIVE_PROGRAMS:build/bin/%=bui
 # (tools/valgrind-wrap).
 VALGRIND_PROGRAMS = $(NATIVE_PROGRAMS:build/bin/%=build/bin-valgrind/%)
 
+# make lint's reports, build/lint/FILE.TOOL: each C file the build
+# compiles, by each tool (see "lint" below), and testlib.h's layout.
+LINT_PROGRAMS = $(foreach c,$(CHAPTERS),$(PROGRAMS_$(c):%=tangle/$(c)/%.c))
+LINT_C = $(LINT_PROGRAMS) $(wildcard tools/*.c) $(TEST_SOURCES)
+LINT_REPORTS = $(foreach t,cppcheck clang-tidy clang-format,$(LINT_C:%=build/lint/%.$(t))) \
+               build/lint/tests/testlib.h.clang-format
+
 # ---------------------------------------------------------------- targets
 
 .PHONY: all tangle programs sanitized valgrind lint coverage experiments pdf test check bench deps help clean distclean
@@ -100,19 +107,16 @@ valgrind: all $(INTEGRATION_TESTS) $(VALGRIND_PROGRAMS) ## Run the integration t
 	$(Q)tests/run WORKBOOK_BIN=build/bin-valgrind $(INTEGRATION_TESTS)
 
 # cppcheck, clang-tidy (.clang-tidy says which checks, and why) and
-# clang-format (.clang-format) on the C the build compiles: all three run,
-# then make lint fails if one of them found anything.
-LINT_C = $(wildcard tangle/*/*.c) $(wildcard tools/*.c) $(TEST_SOURCES)
-lint: tangle | $(DEPS_BOOK) ## Run cppcheck, clang-tidy and clang-format --dry-run on tangle/*/*.c, tools/*.c, tests/*.c
-	$(call step,LINT,cppcheck)
-	$(Q)status=0; \
-	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance --std=c11 \
-	    $(LINT_C) || status=1; \
-	$(if $(Q),printf '  %-7s %s\n' LINT clang-tidy;) \
-	clang-tidy --quiet $(LINT_C) -- -std=c11 -Itests 2>/dev/null || status=1; \
-	$(if $(Q),printf '  %-7s %s\n' LINT clang-format;) \
-	clang-format --dry-run -Werror $(LINT_C) tests/testlib.h || status=1; \
-	exit $$status
+# clang-format (.clang-format) on every C file the build compiles, by
+# tools/lint: see "lint" below.
+lint: $(LINT_REPORTS) ## Run cppcheck, clang-tidy and clang-format --dry-run on tangle/*/*.c, tools/*.c, tests/*.c (-j2: two at once)
+	$(Q)found=0; for report in $^; do \
+	    if [ -s $$report ]; then cat $$report; found=$$((found + 1)); fi; \
+	done; \
+	if [ $$found -gt 0 ]; then \
+	    echo "make lint: findings in $$found of the $(words $^) reports (build/lint/)" >&2; exit 1; \
+	fi
+	$(call step,LINT,clean: $(words $(LINT_C)) files)
 
 coverage: all $(INTEGRATION_TESTS) | $(DEPS_BOOK) ## Line and branch coverage (gcov, lcov) of the programs and nwpandoc; ends with "lines: NN.N%"
 	$(call step,COVER,build/coverage/)
@@ -257,6 +261,32 @@ build/workbook.pdf: $(BOOK_SOURCES) $(WOVEN) build/tex/chapters.tex build/tex/re
                     $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) tools/latex
 	$(call step,LATEX,$@)
 	$(Q)tools/latex book/workbook.tex $@
+
+# ------------------------------------------------------------------ lint
+
+# make lint: what each tool finds in each file goes to
+# build/lint/FILE.TOOL, empty when the file is clean. A report is made again
+# only when its file, what the file includes or the tool's settings change,
+# so a second make lint looks only at what changed, and -j2 runs two tools
+# at once; then make lint prints every finding and fails if there is one.
+# (LINT_REPORTS is defined at the top.)
+
+build/lint/%.cppcheck: % tests/cmocka.cfg tools/lint | $(DEPS_BOOK)
+	$(call step,CPPCHECK,$<)
+	$(Q)tools/lint cppcheck $< $@
+
+build/lint/%.clang-tidy: % .clang-tidy tools/lint | $(DEPS_BOOK)
+	$(call step,TIDY,$<)
+	$(Q)tools/lint clang-tidy $< $@
+
+build/lint/%.clang-format: % .clang-format tools/lint | $(DEPS_BOOK)
+	$(call step,FORMAT,$<)
+	$(Q)tools/lint clang-format $< $@
+
+# Every test includes testlib.h, a unit test the program it tests, and
+# unit-fork-echo-faults.c the cases of unit-echo-faults.c.
+$(foreach t,cppcheck clang-tidy,$(TEST_SOURCES:%=build/lint/%.$(t))): \
+    tests/testlib.h tests/unit-echo-faults.c $(LINT_PROGRAMS)
 
 # ----------------------------------------------------------------- tests
 

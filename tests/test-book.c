@@ -50,8 +50,9 @@ static void add_code_line(const char *file, size_t line, const char *text, size_
         return; /* blank lines and lone braces do not count */
     if (code_count == code_capacity) {
         code_capacity = code_capacity ? 2 * code_capacity : 4096;
-        code = realloc(code, code_capacity * sizeof *code);
-        assert_non_null(code);
+        struct code_line *fresh = realloc(code, code_capacity * sizeof *code);
+        assert_non_null(fresh); /* on failure code still holds the old block */
+        code = fresh;
     }
     code[code_count].file = file;
     code[code_count].line = line;
@@ -731,22 +732,28 @@ static void tables_are_numbered_without_gaps(void **state)
     struct tl_text lot;
     read_or_fail("build/latex/workbook.lot", &lot);
     char line[2048], chapter[16] = "", previous_chapter[16] = "";
-    int expected = 1, tables = 0;
+    long expected = 1, tables = 0;
     for (size_t i = 0; tl_line(lot.data, i, line, sizeof line) == 0; i++) {
         const char *number = strstr(line, "\\numberline {");
         if (number == NULL)
             continue;
-        int n;
-        if (sscanf(number, "\\numberline {%15[^.].%d}", chapter, &n) != 2)
+        number += strlen("\\numberline {");
+        size_t length = strcspn(number, ".}");
+        const char *rest = number + length;
+        long n;
+        if (length == 0 || length >= sizeof chapter || tl_skip(&rest, ".") != 0 ||
+            tl_scan_long(&rest, 10, &n) != 0 || *rest != '}')
             fail_msg("unexpected line in the list of tables: %s", line);
+        snprintf(chapter, sizeof chapter, "%.*s", (int)length, number);
         if (strcmp(chapter, previous_chapter) != 0) {
             expected = 1;
             snprintf(previous_chapter, sizeof previous_chapter, "%s", chapter);
         }
         if (n != expected)
-            fail_msg("table %s.%d follows %s.%d in the list of tables: a table took a number "
-                     "and has no caption",
-                     chapter, n, chapter, expected - 1);
+            fail_msg(
+                "table %s.%ld follows %s.%ld in the list of tables: a table took a number "
+                "and has no caption",
+                chapter, n, chapter, expected - 1);
         expected++;
         tables++;
     }
@@ -771,8 +778,9 @@ static void the_latex_log_is_clean(void **state)
             fail_msg("build/latex/workbook.log: %s", strstr(log.data, never[i]));
     /* No overfull line wider than 2 pt. */
     for (const char *p = log.data; (p = strstr(p, "Overfull \\hbox (")) != NULL; p++) {
-        double points = atof(p + strlen("Overfull \\hbox ("));
-        if (points > 2.0)
+        const char *width = p + strlen("Overfull \\hbox (");
+        double points;
+        if (tl_scan_double(&width, &points) != 0 || points > 2.0)
             fail_msg("build/latex/workbook.log: %.80s", p);
     }
     tl_text_free(&log);

@@ -35,7 +35,7 @@
 #define RESULTS "build/results/05-servidor-concorrente"
 
 #define CLIENTS 200
-#define CLIENT_BYTES (256 * 1024)
+#define CLIENT_BYTES ((size_t)256 * 1024)
 #define SHORT_CONNECTIONS 2000
 #define RSS_MARGIN_KB 1024 /* the parent's VmRSS may grow this much, no more */
 
@@ -66,9 +66,11 @@ static long rss_kb(pid_t pid)
     if (file == NULL)
         fail_msg("cannot open %s: %s", path, strerror(errno));
     long kb = -1;
-    while (fgets(line, sizeof line, file) != NULL)
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+    while (fgets(line, sizeof line, file) != NULL) {
+        const char *rest = line;
+        if (tl_skip(&rest, "VmRSS:") == 0 && tl_scan_long(&rest, 10, &kb) == 0)
             break;
+    }
     fclose(file);
     if (kb < 0)
         fail_msg("no VmRSS in %s", path);
@@ -105,9 +107,11 @@ static int count_children(pid_t parent, int *zombies)
         char *got = fgets(line, sizeof line, file);
         fclose(file);
         const char *after = got ? strrchr(line, ')') : NULL;
-        char state;
-        int ppid;
-        if (after == NULL || sscanf(after, ") %c %d", &state, &ppid) != 2 || ppid != parent)
+        long ppid; /* after the command in parentheses: ") STATE PPID" */
+        if (after == NULL || tl_skip(&after, ") ") != 0 || *after == '\0')
+            continue;
+        char state = *after++;
+        if (tl_scan_long(&after, 10, &ppid) != 0 || ppid != parent)
             continue;
         n++;
         if (state == 'Z')
@@ -206,8 +210,8 @@ static void one_echo(unsigned port)
 /* ----------------------------------------------------- concurrency */
 
 struct client {
-    int fd;
     size_t sent, received;
+    int fd;
     int done;
 };
 
@@ -221,12 +225,10 @@ static void two_hundred_clients_echo_256_kib_each(void **state)
     int peak = 0, zombies_now;
 
     static unsigned char data[CLIENT_BYTES + CLIENTS];
-    srand(5823);
-    for (size_t i = 0; i < sizeof data; i++)
-        data[i] = (unsigned char)(rand() >> 7);
+    tl_fill_pattern(data, sizeof data, 5823);
     static struct client clients[CLIENTS];
     for (int c = 0; c < CLIENTS; c++) {
-        clients[c] = (struct client){connect_loopback(port), 0, 0, 0};
+        clients[c] = (struct client){.fd = connect_loopback(port)};
         fcntl(clients[c].fd, F_SETFL, fcntl(clients[c].fd, F_GETFL) | O_NONBLOCK);
     }
     double connected = tl_now() - start;
@@ -284,7 +286,7 @@ static void two_hundred_clients_echo_256_kib_each(void **state)
         }
     }
     double took = tl_now() - start;
-    print_message("  %d clients connected in %.2f s; %d KiB each echoed in %.2f s in all: "
+    print_message("  %d clients connected in %.2f s; %zu KiB each echoed in %.2f s in all: "
                   "%.1f MiB/s each way, at most %d children at once\n",
                   CLIENTS, connected, CLIENT_BYTES / 1024, took,
                   (double)CLIENTS * CLIENT_BYTES / (1024 * 1024) / took, peak);
@@ -491,6 +493,16 @@ static const char *number(const char *key)
     return NULL;
 }
 
+static long number_long(const char *key)
+{
+    return tl_to_long(number(key), key);
+}
+
+static double number_double(const char *key)
+{
+    return tl_to_double(number(key), key);
+}
+
 static void read_result(const char *name, struct tl_text *text)
 {
     char path[256];
@@ -513,7 +525,7 @@ static void the_transcripts_and_numbers_agree(void **state)
     read_result("ps-durante.txt", &text);
     snprintf(expected, sizeof expected, " %s S", number("conc-parent-pid"));
     assert_int_equal(count_lines_with(text.data, expected),
-                     atoi(number("conc-children-during")));
+                     number_long("conc-children-during"));
     tl_text_free(&text);
     /* the figure's PIDs, descriptors and ports: in the ss -p transcript */
     read_result("sockets.txt", &text);
@@ -532,14 +544,14 @@ static void the_transcripts_and_numbers_agree(void **state)
     tl_text_free(&text);
     /* the zombies the text counts are the <defunct> lines */
     read_result("zumbis.txt", &text);
-    int defunct = atoi(number("conc-zombies-zombie")) + atoi(number("conc-zombies-signal")) +
-                  atoi(number("conc-zombies-fork"));
+    long defunct = number_long("conc-zombies-zombie") + number_long("conc-zombies-signal") +
+                   number_long("conc-zombies-fork");
     assert_int_equal(count_lines_with(text.data, "<defunct>"), defunct);
-    assert_int_equal(atoi(number("conc-zombies-zombie")), 3);
-    assert_int_equal(atoi(number("conc-zombies-fork")), 0);
+    assert_int_equal(number_long("conc-zombies-zombie"), 3);
+    assert_int_equal(number_long("conc-zombies-fork"), 0);
     tl_text_free(&text);
     /* client 2 got its echo while client 1 (1.5 s) was connected */
-    assert_true(atoi(number("conc-wait-ms")) < 1400);
+    assert_true(number_long("conc-wait-ms") < 1400);
 }
 
 /* Every cell of a TSV table is in the LaTeX table made from it. */
@@ -565,20 +577,20 @@ static void the_tables_are_this_builds(void **state)
     (void)state;
     check_table("eco");
     check_table("conexoes");
-    double bytewise = atof(number("conc-bytewise-rate"));
-    double buffered = atof(number("conc-buffered-rate"));
+    double bytewise = number_double("conc-bytewise-rate");
+    double buffered = number_double("conc-buffered-rate");
     assert_true(bytewise > 0 && buffered > 0);
     double speedup = buffered / bytewise;
-    double difference = speedup - atof(number("conc-speedup"));
+    double difference = speedup - number_double("conc-speedup");
     assert_true(difference <= 1 + speedup * 0.05 && -difference <= 1 + speedup * 0.05);
     assert_true(buffered > bytewise); /* what the chapter says */
     if (strcmp(number("conc-strace"), "yes") == 0) {
-        long calls = atol(number("conc-bytewise-calls"));
-        long traced = atol(number("conc-bytewise-traced"));
+        long calls = number_long("conc-bytewise-calls");
+        long traced = number_long("conc-bytewise-traced");
         assert_true(calls >= 2 * traced && calls <= 2 * traced + 8);
     }
-    assert_true(atol(number("conc-fork-rate")) > 0 &&
-                atol(number("conc-iterative-rate")) > 0);
+    assert_true(number_double("conc-fork-rate") > 0 &&
+                number_double("conc-iterative-rate") > 0);
 }
 
 int main(void)

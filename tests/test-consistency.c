@@ -105,8 +105,11 @@ static void the_range_is_recomputed_from_the_data(void **state)
     size_t runs = 0;
     for (size_t i = 1; tl_line(data.data, i, line, sizeof line) == 0; i++) {
         size_t run, call, got, requested;
-        char end;
-        if (sscanf(line, "%zu\t%zu\t%zu\t%zu%c", &run, &call, &got, &requested, &end) != 4)
+        const char *rest = line;
+        if (tl_scan_size(&rest, &run) != 0 || tl_skip(&rest, "\t") != 0 ||
+            tl_scan_size(&rest, &call) != 0 || tl_skip(&rest, "\t") != 0 ||
+            tl_scan_size(&rest, &got) != 0 || tl_skip(&rest, "\t") != 0 ||
+            tl_scan_size(&rest, &requested) != 0 || *rest != '\0')
             fail_msg("loopback-recvs.data line %zu: '%s'", i + 1, line);
         assert_true(run >= 1 && run <= MAX_RUNS);
         assert_int_equal(call, calls[run] + 1); /* numbered in order */
@@ -196,8 +199,7 @@ static void the_data_is_the_servers_transcript(void **state)
         if (strncmp(line, "server: got connection", 22) == 0) {
             run++;
             call = 0;
-        } else if (sscanf(line, "\t | received %zu bytes from %zu requested", &received,
-                          &requested) == 2) {
+        } else if (tl_received_from_requested(line, &received, &requested) == 0) {
             call++;
             snprintf(expected, sizeof expected, "%zu\t%zu\t%zu\t%zu", run, call, received,
                      requested);

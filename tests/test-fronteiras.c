@@ -31,9 +31,7 @@ static size_t check_connection(const char *out, size_t *index, size_t sent)
         if (tl_line(out, (*index)++, line, sizeof line) != 0)
             fail_msg("the transcript ends inside a connection:\n%s", out);
         size_t received, requested;
-        char rest;
-        if (sscanf(line, "\t | received %zu bytes from %zu requested (%*[0-9.]%%).%c",
-                   &received, &requested, &rest) != 2)
+        if (tl_received_from_requested(line, &received, &requested) != 0)
             break;
         /* The whole line, percentage included, as it should read. */
         char expected[LINE_MAX_LENGTH];

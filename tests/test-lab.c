@@ -16,6 +16,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -29,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "testlib.h"
 
 #define RESULTS "build/results/90-laboratorio"
 #define LAB_SH "tangle/90-laboratorio/lab.sh"
@@ -67,8 +68,12 @@ static char *read_file(const char *path)
         length += got;
         if (capacity - length == 1) {
             capacity *= 2;
-            text = realloc(text, capacity);
-            assert_non_null(text);
+            char *fresh = realloc(text, capacity);
+            if (fresh == NULL) {
+                free(text);
+                fail_msg("out of memory reading %s", path);
+            }
+            text = fresh;
         }
     }
     fclose(file);
@@ -80,7 +85,7 @@ static char *read_file(const char *path)
  * gets its exit status as from system(). */
 static char *run_capture(const char *command, int *status)
 {
-    FILE *pipe = popen(command, "r");
+    FILE *pipe = popen(command, "r"); /* NOLINT(cert-env33-c): shell commands, on purpose */
     assert_non_null(pipe);
     size_t capacity = 4096, length = 0;
     char *text = malloc(capacity);
@@ -90,8 +95,13 @@ static char *run_capture(const char *command, int *status)
         length += got;
         if (capacity - length == 1) {
             capacity *= 2;
-            text = realloc(text, capacity);
-            assert_non_null(text);
+            char *fresh = realloc(text, capacity);
+            if (fresh == NULL) {
+                free(text);
+                pclose(pipe);
+                fail_msg("out of memory reading the output of %s", command);
+            }
+            text = fresh;
         }
     }
     text[length] = '\0';
@@ -167,14 +177,28 @@ static struct recv_table read_recvs(void)
         }
         if (table.count == capacity) {
             capacity = capacity ? 2 * capacity : 256;
-            table.rows = realloc(table.rows, capacity * sizeof *table.rows);
-            assert_non_null(table.rows);
+            struct recv_row *fresh = realloc(table.rows, capacity * sizeof *table.rows);
+            if (fresh == NULL) {
+                free(table.rows);
+                free(text);
+                fail_msg("out of memory reading %s/recvs.data", RESULTS);
+            }
+            table.rows = fresh;
         }
         struct recv_row *row = &table.rows[table.count];
-        long requested;
-        assert_int_equal(sscanf(line, "%63[^\t]\t%d\t%d\t%ld\t%ld", row->scenario, &row->run,
-                                &row->call, &row->bytes, &requested),
-                         5);
+        /* scenario, run, recv, bytes, requested */
+        size_t length = strcspn(line, "\t");
+        const char *rest = line + length;
+        long run, call, requested;
+        if (length == 0 || length >= sizeof row->scenario ||
+            tl_scan_long(&rest, 10, &run) != 0 || tl_scan_long(&rest, 10, &call) != 0 ||
+            tl_scan_long(&rest, 10, &row->bytes) != 0 ||
+            tl_scan_long(&rest, 10, &requested) != 0 || *rest != '\0' || run < 0 ||
+            run > INT_MAX || call < 0 || call > INT_MAX)
+            fail_msg("%s/recvs.data: unexpected line '%s'", RESULTS, line);
+        snprintf(row->scenario, sizeof row->scenario, "%.*s", (int)length, line);
+        row->run = (int)run;
+        row->call = (int)call;
         table.count++;
     }
     free(text);

@@ -117,6 +117,33 @@ static void expect_greeting(int fd)
     assert_memory_equal(got, GREETING, total);
 }
 
+/* A row of /proc/net/tcp, "  N: ADDR:PORT ADDR:PORT STATE ..." (hexadecimal
+ * but N): returns 0 with the local and remote ports and the state, or -1
+ * for another line (the heading). */
+static int tcp_row(const char *line, long *local_port, long *remote_port, long *state)
+{
+    const char *rest = line;
+    long slot, address;
+    if (tl_scan_long(&rest, 10, &slot) != 0 || tl_skip(&rest, ":") != 0 ||
+        tl_scan_long(&rest, 16, &address) != 0 || tl_skip(&rest, ":") != 0 ||
+        tl_scan_long(&rest, 16, local_port) != 0 || tl_scan_long(&rest, 16, &address) != 0 ||
+        tl_skip(&rest, ":") != 0 || tl_scan_long(&rest, 16, remote_port) != 0 ||
+        tl_scan_long(&rest, 16, state) != 0)
+        return -1;
+    return 0;
+}
+
+/* The kernel's range of ephemeral ports, "LOW\tHIGH". */
+static void port_range(long *low, long *high)
+{
+    struct tl_text range;
+    read_or_fail(PORT_RANGE, &range);
+    const char *rest = range.data;
+    if (tl_scan_long(&rest, 10, low) != 0 || tl_scan_long(&rest, 10, high) != 0)
+        fail_msg(PORT_RANGE " reads '%s'", range.data);
+    tl_text_free(&range);
+}
+
 /* How many sockets of /proc/net/tcp are in TIME_WAIT (state 06) with port
  * as their local (local = 1) or remote (local = 0) port. */
 static int time_wait_count(unsigned port, int local)
@@ -126,9 +153,9 @@ static int time_wait_count(unsigned port, int local)
     char line[512];
     int count = 0;
     for (size_t i = 1; tl_line(table.data, i, line, sizeof line) == 0; i++) {
-        unsigned local_port, remote_port, state;
-        if (sscanf(line, " %*u: %*x:%x %*x:%x %x", &local_port, &remote_port, &state) == 3 &&
-            state == 0x06 && (local ? local_port : remote_port) == port)
+        long local_port, remote_port, state;
+        if (tcp_row(line, &local_port, &remote_port, &state) == 0 && state == 0x06 &&
+            (local ? local_port : remote_port) == (long)port)
             count++;
     }
     tl_text_free(&table);
@@ -145,9 +172,9 @@ static int time_wait_between(unsigned local_port, unsigned remote_port)
     char line[512];
     int count = 0;
     for (size_t i = 1; tl_line(table.data, i, line, sizeof line) == 0; i++) {
-        unsigned local, remote, state;
-        if (sscanf(line, " %*u: %*x:%x %*x:%x %x", &local, &remote, &state) == 3 &&
-            state == 0x06 && local == local_port && remote == remote_port)
+        long local, remote, state;
+        if (tcp_row(line, &local, &remote, &state) == 0 && state == 0x06 &&
+            local == (long)local_port && remote == (long)remote_port)
             count++;
     }
     tl_text_free(&table);
@@ -214,24 +241,20 @@ static void cli_sockname_binds_the_port_it_is_given(void **state)
     tl_proc_free(&client);
 
     status = tl_runl(&client, 10, CLI_SOCKNAME, "-p", port_text, "127.0.0.1", (char *)NULL);
-    unsigned chosen = 0, low = 0, high = 0;
-    char end = 0;
-    if (sscanf(client.out.data, "client: connected using local 127.0.0.1:%u%c", &chosen,
-               &end) != 2 ||
-        end != '\n')
+    long chosen = 0, low = 0, high = 0;
+    const char *said = client.out.data;
+    if (tl_skip(&said, "client: connected using local 127.0.0.1:") != 0 ||
+        tl_scan_long(&said, 10, &chosen) != 0 || *said != '\n')
         fail_msg("cli-sockname without LOCALPORT printed '%s'", client.out.data);
     assert_int_equal(status, 0);
     tl_proc_free(&client);
-    struct tl_text range;
-    read_or_fail(PORT_RANGE, &range);
-    assert_int_equal(sscanf(range.data, "%u %u", &low, &high), 2);
-    tl_text_free(&range);
+    port_range(&low, &high);
     if (chosen < low || chosen > high)
-        fail_msg("connect() chose port %u, outside %u..%u", chosen, low, high);
+        fail_msg("connect() chose port %ld, outside %ld..%ld", chosen, low, high);
 
     snprintf(expected, sizeof expected,
              "server: listening on port %u\nserver: got connection from 127.0.0.1:%u\n"
-             "server: got connection from 127.0.0.1:%u\n",
+             "server: got connection from 127.0.0.1:%ld\n",
              port, local, chosen);
     finish_server(server, expected);
 }
@@ -490,7 +513,7 @@ static const char *number(const char *key, char *value, size_t size)
 static long number_long(const char *key)
 {
     char value[64];
-    return strtol(number(key, value, sizeof value), NULL, 10);
+    return tl_to_long(number(key, value, sizeof value), key);
 }
 
 /* text must contain the line made from format and the arguments. */
@@ -502,7 +525,7 @@ static void has_line(const char *file, const char *text, const char *format, ...
     vsnprintf(line, sizeof line, format, arguments);
     va_end(arguments);
     snprintf(needle, sizeof needle, "\n%s\n", line);
-    if (strstr(text, needle) == NULL && strncmp(text, needle + 1, strlen(needle + 1)) != 0)
+    if (strstr(text, needle) == NULL && strstr(text, needle + 1) != text) /* nor the first */
         fail_msg("%s has no line '%s'", file, line);
 }
 
@@ -604,21 +627,23 @@ static void the_figure_is_the_transcripts_connection(void **state)
 static void the_ephemeral_table_is_recounted(void **state)
 {
     (void)state;
-    struct tl_text table, transcript, range;
+    struct tl_text table, transcript;
     read_or_fail(RESULTS "/ephemeral-ports.tsv", &table);
     read_or_fail(RESULTS "/ephemeral.txt", &transcript);
-    read_or_fail(PORT_RANGE, &range);
     long low, high;
-    assert_int_equal(sscanf(range.data, "%ld %ld", &low, &high), 2);
+    port_range(&low, &high);
     assert_int_equal(number_long("range-low"), low);
     assert_int_equal(number_long("range-high"), high);
     assert_int_equal(number_long("range-size"), high - low + 1);
     long runs = number_long("ephemeral-runs");
-    char line[256], bound[32];
+    char line[256];
     long rows = 0, in_range = 0, same = 0, even = 0, last = 0, ascending = 1;
     for (size_t i = 1; tl_line(table.data, i, line, sizeof line) == 0; i++) {
         long row, client, server;
-        if (sscanf(line, "%ld\t%31[^\t]\t%ld\t%ld", &row, bound, &client, &server) != 4)
+        const char *rest = line; /* row, bound (a word), client port, server port */
+        if (tl_scan_long(&rest, 10, &row) != 0 || tl_skip(&rest, "\t") != 0 ||
+            (rest = strchr(rest, '\t')) == NULL || tl_scan_long(&rest, 10, &client) != 0 ||
+            tl_scan_long(&rest, 10, &server) != 0 || *rest != '\0')
             fail_msg("ephemeral-ports.tsv line %zu: '%s'", i + 1, line);
         assert_int_equal(row, (long)i);
         rows++;
@@ -647,7 +672,6 @@ static void the_ephemeral_table_is_recounted(void **state)
                         last % 2 == 1 ? "yes" : "no");
     tl_text_free(&table);
     tl_text_free(&transcript);
-    tl_text_free(&range);
 
     struct tl_proc run;
     assert_int_equal(

@@ -169,9 +169,7 @@ static void a_mebibyte_comes_back_unchanged(void **state)
     unsigned port = start_server(server, SERV_ECHO, 1);
 
     static unsigned char data[ECHO_SIZE];
-    srand(823);
-    for (size_t i = 0; i < sizeof data; i++)
-        data[i] = (unsigned char)(rand() >> 7);
+    tl_fill_pattern(data, sizeof data, 823);
     char input[256], output[256], command[1024];
     snprintf(input, sizeof input, "%s/echo.in", tl_scratch);
     snprintf(output, sizeof output, "%s/echo.out", tl_scratch);

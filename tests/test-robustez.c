@@ -279,8 +279,8 @@ static const char *const iterative[] = {
 /* A well-behaved client: sends 32769 bytes (a full serv-32kb request, and
  * something for every other server), half-closes and reads to the end. */
 struct polite {
-    int fd;
     size_t sent;
+    int fd;
     int done; /* the server closed: this client was served */
 };
 

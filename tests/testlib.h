@@ -36,6 +36,29 @@
 
 #include <cmocka.h>
 
+/* cmocka's fail() and fail_msg() end the test (a longjmp back to the
+ * runner) through _fail(), which cmocka.h does not declare noreturn; said
+ * here, the compilers and clang's analyzer (make lint) stop following a
+ * path past a failed check. */
+_Noreturn void _fail(const char *const file, const int line);
+/* cmocka's checks return when they hold, which the analyzer cannot see:
+ * for the analysis only, the checks on a truth value, a pointer or an
+ * integer are spelled with _fail() (cmocka's messages are for the runs). */
+#ifdef __clang_analyzer__
+#undef assert_true
+#undef assert_false
+#undef assert_non_null
+#undef assert_null
+#undef assert_int_equal
+#undef assert_int_not_equal
+#define assert_true(c) ((c) ? (void)0 : _fail(__FILE__, __LINE__))
+#define assert_false(c) ((c) ? _fail(__FILE__, __LINE__) : (void)0)
+#define assert_non_null(c) ((c) != NULL ? (void)0 : _fail(__FILE__, __LINE__))
+#define assert_null(c) ((c) == NULL ? (void)0 : _fail(__FILE__, __LINE__))
+#define assert_int_equal(a, b) ((a) == (b) ? (void)0 : _fail(__FILE__, __LINE__))
+#define assert_int_not_equal(a, b) ((a) != (b) ? (void)0 : _fail(__FILE__, __LINE__))
+#endif
+
 /* ------------------------------------------------------- programs */
 
 /* The directory of the programs under test: $WORKBOOK_BIN, or build/bin. */
@@ -107,7 +130,7 @@ struct tl_text {
 
 static inline void tl_text_append(struct tl_text *text, const char *data, size_t length)
 {
-    if (text->length + length + 1 > text->capacity) {
+    if (text->data == NULL || text->length + length + 1 > text->capacity) {
         size_t wanted = text->capacity ? 2 * text->capacity : 4096;
         while (wanted < text->length + length + 1)
             wanted *= 2;
@@ -132,6 +155,97 @@ static inline void tl_text_free(struct tl_text *text)
 {
     free(text->data);
     memset(text, 0, sizeof *text);
+}
+
+/* --------------------------------------------------------- numbers */
+
+/* Fills data with bytes that look random and are the same in every run
+ * and on every C library for the same seed (rand() is neither: make lint,
+ * cert-msc30-c and cert-msc32-c): Marsaglia's xorshift32. */
+static inline void tl_fill_pattern(unsigned char *data, size_t size, uint32_t seed)
+{
+    uint32_t x = seed != 0 ? seed : 1;
+    for (size_t i = 0; i < size; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        data[i] = (unsigned char)(x >> 24);
+    }
+}
+
+/* Reading numbers without sscanf() or atoi(), which cannot tell a number
+ * out of range (make lint: cert-err34-c). Each tl_scan_* reads from *text
+ * (blanks first are skipped, as strtol() does), moves *text past what it
+ * read and returns 0; or returns -1 and leaves *text. */
+
+/* *text starts with prefix. */
+static inline int tl_skip(const char **text, const char *prefix)
+{
+    size_t length = strlen(prefix);
+    if (strncmp(*text, prefix, length) != 0)
+        return -1;
+    *text += length;
+    return 0;
+}
+
+/* A long in base (10, or 16 for /proc's hexadecimal fields). */
+static inline int tl_scan_long(const char **text, int base, long *value)
+{
+    char *end;
+    errno = 0;
+    long number = strtol(*text, &end, base);
+    if (end == *text || errno != 0)
+        return -1;
+    *text = end;
+    *value = number;
+    return 0;
+}
+
+/* A decimal count, 0 or more. */
+static inline int tl_scan_size(const char **text, size_t *value)
+{
+    const char *start = *text;
+    long number;
+    if (tl_scan_long(text, 10, &number) != 0)
+        return -1;
+    if (number < 0) {
+        *text = start;
+        return -1;
+    }
+    *value = (size_t)number;
+    return 0;
+}
+
+static inline int tl_scan_double(const char **text, double *value)
+{
+    char *end;
+    errno = 0;
+    double number = strtod(*text, &end);
+    if (end == *text || errno != 0)
+        return -1;
+    *text = end;
+    *value = number;
+    return 0;
+}
+
+/* The whole text is a decimal long; what names it in the failure. */
+static inline long tl_to_long(const char *text, const char *what)
+{
+    const char *rest = text;
+    long value;
+    if (tl_scan_long(&rest, 10, &value) != 0 || *rest != '\0')
+        fail_msg("%s: '%s' is not a whole number", what, text);
+    return value;
+}
+
+/* The whole text is a number (a decimal point allowed). */
+static inline double tl_to_double(const char *text, const char *what)
+{
+    const char *rest = text;
+    double value;
+    if (tl_scan_double(&rest, &value) != 0 || *rest != '\0')
+        fail_msg("%s: '%s' is not a number", what, text);
+    return value;
 }
 
 /* ------------------------------------------------------- processes */
@@ -309,6 +423,19 @@ static inline int tl_sh(struct tl_proc *proc, double timeout, const char *comman
 
 /* ---------------------------------------------------- serv-32kb */
 
+/* A line of serv-32kb's that starts "\t | received X bytes from Y
+ * requested": returns 0 with X and Y, or -1 for any other line. */
+static inline int tl_received_from_requested(const char *line, size_t *received,
+                                             size_t *requested)
+{
+    const char *rest = line;
+    if (tl_skip(&rest, "\t | received ") != 0 || tl_scan_size(&rest, received) != 0 ||
+        tl_skip(&rest, " bytes from ") != 0 || tl_scan_size(&rest, requested) != 0 ||
+        tl_skip(&rest, " requested") != 0)
+        return -1;
+    return 0;
+}
+
 /* Starts a server of the book, PROGRAM -p 0 -n connections, and waits (at
  * most 5 s) for its first line, "server: listening on port N". Returns N,
  * or fails the test (killing the server). */
@@ -334,16 +461,15 @@ static inline unsigned tl_program_start_argv(struct tl_proc *server, char *const
     while (strchr(tl_text_str(&server->out), '\n') == NULL && tl_now() < deadline &&
            tl_proc_pump(server, deadline))
         ;
-    unsigned port = 0;
-    char newline = 0;
-    if (sscanf(tl_text_str(&server->out), "server: listening on port %u%c", &port,
-               &newline) != 2 ||
-        newline != '\n' || port == 0 || port > 65535) {
+    const char *said = tl_text_str(&server->out);
+    long port = 0;
+    if (tl_skip(&said, "server: listening on port ") != 0 ||
+        tl_scan_long(&said, 10, &port) != 0 || *said != '\n' || port <= 0 || port > 65535) {
         tl_proc_kill(server);
         fail_msg("%s did not say its port within 5 s; stdout: '%s' stderr: '%s'", program,
                  tl_text_str(&server->out), tl_text_str(&server->err));
     }
-    return port;
+    return (unsigned)port;
 }
 
 /* The same for serv-32kb. */

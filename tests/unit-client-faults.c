@@ -8,6 +8,7 @@
 /* The program comes first: it defines _POSIX_C_SOURCE before any header,
  * and its fail() must be seen before cmocka's fail() macro exists. */
 #define main cli_hello_main
+/* NOLINTNEXTLINE(bugprone-suspicious-include): its static functions are tested */
 #include "../tangle/01-revisao-cliente-servidor/cli-hello.c"
 #undef main
 

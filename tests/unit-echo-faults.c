@@ -10,6 +10,7 @@
  * unit-fork-echo-faults.c includes this file for chapter 5's loop. */
 #ifndef ECHO_NAME
 #define main serv_echo_main
+/* NOLINTNEXTLINE(bugprone-suspicious-include): its static functions are tested */
 #include "../tangle/01-revisao-cliente-servidor/serv-echo.c"
 #undef main
 #define ECHO_NAME "serv-echo"

@@ -7,6 +7,7 @@
 /* The program comes first: it defines _POSIX_C_SOURCE before any header,
  * and its fail() must be seen before cmocka's fail() macro exists. */
 #define main serv_echo_fork_main
+/* NOLINTNEXTLINE(bugprone-suspicious-include): its static functions are tested */
 #include "../tangle/05-servidor-concorrente/serv-echo-fork.c"
 #undef main
 

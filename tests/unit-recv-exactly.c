@@ -5,6 +5,7 @@
 /* The program comes first: it defines _POSIX_C_SOURCE before any header,
  * and its fail() must be seen before cmocka's fail() macro exists. */
 #define main serv_32kb_main
+/* NOLINTNEXTLINE(bugprone-suspicious-include): its static functions are tested */
 #include "../tangle/02-fronteiras-de-mensagens/serv-32kb.c"
 #undef main
 
@@ -22,7 +23,7 @@ static struct step script[MAX_STEPS];
 static size_t script_length, script_next;
 static const char *source; /* the bytes the "peer" sends, in order */
 static size_t source_offset;
-static char *expected_buffer; /* the buffer recv_exactly was given */
+static char *expected_buffer; /* the buffer of the call under way, or NULL */
 static size_t delivered;      /* bytes recv() has written so far */
 static size_t asked[MAX_STEPS];
 
@@ -37,7 +38,7 @@ static void record_report(size_t received, size_t requested)
     reports++;
 }
 
-static void set_script(const struct step *steps, size_t count, const char *data, char *buffer)
+static void set_script(const struct step *steps, size_t count, const char *data)
 {
     assert_true(count <= MAX_STEPS);
     if (count > 0)
@@ -46,10 +47,20 @@ static void set_script(const struct step *steps, size_t count, const char *data,
     script_next = 0;
     source = data;
     source_offset = 0;
-    expected_buffer = buffer;
     delivered = 0;
     reports = 0;
     memset(asked, 0, sizeof asked);
+}
+
+/* recv_exactly(42, buffer, n, report); __wrap_recv() knows buffer only
+ * while the call lasts, so no pointer to a test's array outlives it. */
+static ssize_t call_recv_exactly(char *buffer, size_t n,
+                                 void (*report)(size_t received, size_t requested))
+{
+    expected_buffer = buffer;
+    ssize_t got = recv_exactly(42, buffer, n, report);
+    expected_buffer = NULL;
+    return got;
 }
 
 ssize_t __wrap_recv(int fd, void *buffer, size_t n, int flags);
@@ -61,6 +72,7 @@ ssize_t __wrap_recv(int fd, void *buffer, size_t n, int flags)
         fail_msg("recv() called %zu times; the script has only %zu answers", script_next + 1,
                  script_length);
     /* Data must land after what already arrived. */
+    assert_non_null(expected_buffer);
     assert_ptr_equal((char *)buffer, expected_buffer + delivered);
     asked[script_next] = n;
     struct step step = script[script_next++];
@@ -94,9 +106,9 @@ static void one_byte_per_call_reaches_n(void **state)
         steps[i] = (struct step){1, 0};
     char buffer[N + 1];
     memset(buffer, '#', sizeof buffer);
-    set_script(steps, N, data, buffer);
+    set_script(steps, N, data);
 
-    assert_int_equal(recv_exactly(42, buffer, N, record_report), N);
+    assert_int_equal(call_recv_exactly(buffer, N, record_report), N);
     assert_int_equal(script_next, N);
     assert_memory_equal(buffer, data, N);
     assert_int_equal(buffer[N], '#'); /* nothing written past n */
@@ -124,9 +136,9 @@ static void uneven_pieces_land_at_buffer_plus_total(void **state)
         left -= piece;
     }
     memset(buffer, 0, sizeof buffer);
-    set_script(steps, count, data, buffer);
+    set_script(steps, count, data);
 
-    assert_int_equal(recv_exactly(42, buffer, sizeof buffer, record_report), sizeof buffer);
+    assert_int_equal(call_recv_exactly(buffer, sizeof buffer, record_report), sizeof buffer);
     assert_memory_equal(buffer, data, sizeof data);
     assert_int_equal(reports, count);
     size_t sum = 0;
@@ -143,9 +155,9 @@ static void eintr_in_the_middle_is_retried(void **state)
     const char *data = "hello, world";
     struct step steps[] = {{5, 0}, {-1, EINTR}, {-1, EINTR}, {7, 0}};
     char buffer[12];
-    set_script(steps, 4, data, buffer);
+    set_script(steps, 4, data);
 
-    assert_int_equal(recv_exactly(42, buffer, 12, record_report), 12);
+    assert_int_equal(call_recv_exactly(buffer, 12, record_report), 12);
     assert_int_equal(script_next, 4);
     assert_memory_equal(buffer, data, 12);
     assert_int_equal(asked[1], 7);
@@ -162,9 +174,9 @@ static void peer_closing_early_returns_the_short_count(void **state)
     const char *data = "abcdefgh";
     struct step steps[] = {{3, 0}, {5, 0}, {0, 0}};
     char buffer[100];
-    set_script(steps, 3, data, buffer);
+    set_script(steps, 3, data);
 
-    assert_int_equal(recv_exactly(42, buffer, 100, record_report), 8);
+    assert_int_equal(call_recv_exactly(buffer, 100, record_report), 8);
     assert_int_equal(script_next, 3); /* no recv() after the 0 */
     assert_memory_equal(buffer, data, 8);
     assert_int_equal(reports, 2); /* the 0 is not a recv() with data */
@@ -175,8 +187,8 @@ static void peer_closing_at_once_returns_zero(void **state)
     (void)state;
     struct step steps[] = {{0, 0}};
     char buffer[10];
-    set_script(steps, 1, "", buffer);
-    assert_int_equal(recv_exactly(42, buffer, 10, record_report), 0);
+    set_script(steps, 1, "");
+    assert_int_equal(call_recv_exactly(buffer, 10, record_report), 0);
     assert_int_equal(reports, 0);
 }
 
@@ -186,10 +198,10 @@ static void an_error_returns_minus_one_with_errno(void **state)
     const char *data = "abcd";
     struct step steps[] = {{4, 0}, {-1, ECONNRESET}};
     char buffer[10];
-    set_script(steps, 2, data, buffer);
+    set_script(steps, 2, data);
 
     errno = 0;
-    assert_int_equal(recv_exactly(42, buffer, 10, record_report), -1);
+    assert_int_equal(call_recv_exactly(buffer, 10, record_report), -1);
     assert_int_equal(errno, ECONNRESET);
     assert_int_equal(script_next, 2); /* no retry after a real error */
 }
@@ -200,8 +212,8 @@ static void a_null_report_is_allowed(void **state)
     const char *data = "xyz";
     struct step steps[] = {{2, 0}, {1, 0}};
     char buffer[3];
-    set_script(steps, 2, data, buffer);
-    assert_int_equal(recv_exactly(42, buffer, 3, NULL), 3);
+    set_script(steps, 2, data);
+    assert_int_equal(call_recv_exactly(buffer, 3, NULL), 3);
     assert_memory_equal(buffer, data, 3);
 }
 
@@ -209,8 +221,8 @@ static void zero_bytes_wanted_calls_nothing(void **state)
 {
     (void)state;
     char buffer[1];
-    set_script(NULL, 0, "", buffer);
-    assert_int_equal(recv_exactly(42, buffer, 0, record_report), 0);
+    set_script(NULL, 0, "");
+    assert_int_equal(call_recv_exactly(buffer, 0, record_report), 0);
     assert_int_equal(script_next, 0);
 }
 

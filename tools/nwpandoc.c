@@ -66,7 +66,7 @@ struct origins {
 static const char *program_name = "nwpandoc";
 static const char *source_name = "(stdin)";
 
-static void die(const char *format, ...)
+_Noreturn static void die(const char *format, ...)
 {
     va_list args;
     va_start(args, format);
@@ -172,7 +172,10 @@ static struct lines read_all_lines(FILE *stream)
     while ((length = getline(&line, &size, stream)) != -1) {
         if (length > 0 && line[length - 1] == '\n')
             line[length - 1] = '\0';
-        lines_push(&lines, strdup(line));
+        char *copy = strdup(line);
+        if (copy == NULL)
+            die("out of memory");
+        lines_push(&lines, copy);
     }
     free(line);
     if (ferror(stream))
@@ -277,7 +280,8 @@ static char *run_pandoc(const char *pandoc, const struct text *markdown,
     text_puts(&command, input_name);
     text_puts(&command, " 2>");
     text_puts(&command, errors_name);
-    FILE *output = popen(command.data, "r");
+    /* The shell on purpose: -p PANDOC may carry options; the file names are mkstemp()'s. */
+    FILE *output = popen(command.data, "r"); /* NOLINT(cert-env33-c) */
     if (output == NULL) {
         unlink(input_name);
         unlink(errors_name);
@@ -346,7 +350,8 @@ static void emit_latex_line(const char *line, const struct lines *pipeline,
                    "caption?); use `...` there instead");
         if (mark > rest)
             printf("@text %.*s\n", (int)(mark - rest), rest);
-        for (size_t i = quote_start[index]; strcmp(pipeline->item[i], "@endquote") != 0; i++)
+        for (size_t i = quote_start[index];
+             i < pipeline->count && strcmp(pipeline->item[i], "@endquote") != 0; i++)
             puts(pipeline->item[i]);
         puts("@endquote");
         rest = end + strlen(QUOTE_END);
@@ -483,6 +488,9 @@ int main(int argc, char **argv)
             origins.item[origins.count - 1].line = source_line;
             docs_markdown_first[docs_count] = origins.count;
         } else if (starts_with(token, "@end docs ")) {
+            if (!in_docs)
+                die("%s: the noweb pipeline ends a documentation chunk it never began",
+                    source_name);
             if (docs_first_line[docs_count] == 0)
                 docs_first_line[docs_count] = source_line;
             in_docs = 0;
@@ -513,6 +521,8 @@ int main(int argc, char **argv)
         die("%s: the noweb pipeline ends inside a documentation chunk or quote", source_name);
 
     char *latex = docs_count > 0 ? run_pandoc(pandoc, &markdown, &origins) : strdup("");
+    if (latex == NULL)
+        die("out of memory");
 
     /* Split pandoc's answer back into one piece per chunk. */
     char **piece = checked_realloc(NULL, (docs_count + 1) * sizeof *piece);
@@ -544,6 +554,8 @@ int main(int argc, char **argv)
             continue;
         }
         if (starts_with(token, "@end docs ")) {
+            if (docs_index == piece_count) /* pass 1 counted the same chunks */
+                die("%s: more documentation chunks than in the first pass", source_name);
             char *text = piece[docs_index];
             while (*text == '\n')
                 text++;
@@ -573,7 +585,7 @@ int main(int argc, char **argv)
             /* Text, line breaks and quotes were converted above; other
              * tokens (index and cross-reference bookkeeping) stay. */
             if (strcmp(token, "@quote") == 0) {
-                while (strcmp(pipeline.item[i], "@endquote") != 0)
+                while (i + 1 < pipeline.count && strcmp(pipeline.item[i], "@endquote") != 0)
                     i++;
             } else if (!starts_with(token, "@text ") && strcmp(token, "@nl") != 0) {
                 puts(token);
@@ -601,5 +613,19 @@ int main(int argc, char **argv)
                 source_name);
     if (fflush(stdout) != 0 || ferror(stdout))
         die("cannot write the noweb pipeline: %s", strerror(errno));
+
+    free(markdown.data);
+    for (size_t i = 0; i < pipeline.count; i++)
+        free(pipeline.item[i]);
+    free(pipeline.item);
+    free(quote_start);
+    free(docs_first_line);
+    free(docs_file);
+    free(piece);
+    free(latex);
+    free(quote_seen);
+    free(origins.item);
+    free(docs_markdown_first);
+    free(docs_markdown_last);
     return EXIT_SUCCESS;
 }
