@@ -850,7 +850,7 @@ static void an_interrupted_experiment_leaves_nothing_behind(void **state)
     tl_write_file(path, "");
     snprintf(path, sizeof path, "%s/build/results/50-slow/table.tsv", tree);
     tl_write_file(path, "the previous results\n");
-    char target[700];
+    char target[1100];
     snprintf(path, sizeof path, "%s/tools", tree);
     snprintf(target, sizeof target, "%s/tools", repository());
     assert_int_equal(symlink(target, path), 0);

@@ -225,8 +225,12 @@ static int report_pandoc_message(const char *message, const char *input_name,
     const char *at = strstr(text, input_name);
     size_t markdown_line = 0;
     const char *after = NULL;
-    if (at != NULL && sscanf(at + strlen(input_name), " line %zu", &markdown_line) == 1 &&
-        markdown_line >= 1 && markdown_line <= origins->count) {
+    if (at != NULL && starts_with(at + strlen(input_name), " line ")) {
+        const char *digits = at + strlen(input_name) + strlen(" line ");
+        if (*digits >= '0' && *digits <= '9')
+            markdown_line = strtoul(digits, NULL, 10); /* at most "line 18446...": fine */
+    }
+    if (markdown_line >= 1 && markdown_line <= origins->count) {
         /* Leave out " at TEMP line N column M" from the message. */
         after = at + strlen(input_name) + strlen(" line ");
         after += strspn(after, "0123456789");
