@@ -124,10 +124,18 @@ static int have_qemu(void)
                             "test -x " BINDIR "/sparc64/serv-int");
 }
 
-static int can_make_namespaces(void)
+/* Why lab.sh cannot run here, as the lab's probe says (a container may
+ * let `ip netns add` work and not `ip netns exec`), or NULL if it can. */
+static const char *why_no_lab(void)
 {
-    return geteuid() == 0 && command_succeeds("command -v ip >/dev/null 2>&1 && "
-                                              "ip netns list >/dev/null 2>&1");
+    static char why[512];
+    if (geteuid() != 0)
+        return "needs root and ip netns to create network namespaces";
+    int status;
+    char *said = run_capture("tangle/90-laboratorio/lab-probe.sh " BINDIR " 2>&1", &status);
+    snprintf(why, sizeof why, "the lab's probe says: %.*s", (int)strcspn(said, "\n"), said);
+    free(said);
+    return status == 0 ? NULL : why;
 }
 
 /* Each skip says why, on a line of its own with the word "skip", which
@@ -425,8 +433,9 @@ static int private_port(void)
 static void harness_run_leaves_nothing(void **state)
 {
     (void)state;
-    if (!can_make_namespaces())
-        SKIP_BECAUSE("needs root and ip netns to create network namespaces");
+    const char *why = why_no_lab();
+    if (why != NULL)
+        SKIP_BECAUSE(why);
     char *before = machine_state();
     char outdir[128];
     assert_non_null(temporary_directory(outdir, sizeof outdir, "test-lab.XXXXXX"));
@@ -471,8 +480,9 @@ static void harness_run_leaves_nothing(void **state)
  * promptly, says so in its status, and leaves nothing. */
 static void kill_harness_midway(int signal_number)
 {
-    if (!can_make_namespaces())
-        SKIP_BECAUSE("needs root and ip netns to create network namespaces");
+    const char *why = why_no_lab();
+    if (why != NULL)
+        SKIP_BECAUSE(why);
     if (!have_qemu())
         SKIP_BECAUSE("qemu-sparc64 or the SPARC programs are missing");
     char *before = machine_state();
