@@ -511,9 +511,7 @@ static void a_failed_fork_closes_that_connection_only(void **state)
                       "server as another user with a limit of processes\n");
         skip();
     }
-    char dir[] = "/tmp/workbook-fork.XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    assert_int_equal(chmod(dir, 0755), 0);
+    const char *dir = tl_scratch; /* the group's, removed even if this test fails */
     /* LeakSanitizer (the sanitized builds) checks at exit from a thread of
      * its own, which this limit forbids: no leak check for these runs. */
     const char *asan = getenv("ASAN_OPTIONS");
@@ -570,7 +568,6 @@ static void a_failed_fork_closes_that_connection_only(void **state)
         tl_proc_free(server);
         unlink(copy);
     }
-    rmdir(dir);
 }
 
 /* ------------------------------------------------ cli-many-connections */
@@ -953,5 +950,6 @@ int main(void)
         cmocka_unit_test(the_transcripts_and_numbers_agree),
         cmocka_unit_test(the_tables_are_this_builds),
     };
-    return cmocka_run_group_tests_name("chapter 5: the concurrent server", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("chapter 5: the concurrent server", tests,
+                                       tl_scratch_make, tl_scratch_remove);
 }
