@@ -118,9 +118,15 @@ lint: $(LINT_REPORTS) ## Run cppcheck, clang-tidy and clang-format --dry-run on 
 	fi
 	$(call step,LINT,clean: $(words $(LINT_C)) files)
 
-coverage: all $(INTEGRATION_TESTS) | $(DEPS_BOOK) ## Line and branch coverage (gcov, lcov) of the programs and nwpandoc; ends with "lines: NN.N%"
+# make coverage runs the unit tests, built again with --coverage (each with
+# its --wrap flags), the integration tests and test-robustez, whose
+# programs are those of build/coverage/bin.
+UNIT_NAMES = $(patsubst tests/unit-%.c,%,$(wildcard tests/unit-*.c))
+COVERAGE_TESTS = $(INTEGRATION_TESTS) build/tests/test-robustez
+coverage: all $(COVERAGE_TESTS) | $(DEPS_BOOK) ## Line and branch coverage (gcov, lcov) of the programs and nwpandoc; ends with the programs' "lines: NN.N%"
 	$(call step,COVER,build/coverage/)
-	$(Q)tools/coverage $(INTEGRATION_TESTS)
+	$(Q)tools/coverage $(foreach u,$(UNIT_NAMES),--unit $(u) '$(or $(UNIT_WRAPS_$(u)),$(UNIT_WRAPS))') \
+	    $(COVERAGE_TESTS)
 
 sanitized: $(SANITIZED_PROGRAMS) ## Build every program with ASan+UBSan into build/bin-asan/ (gcc) and build/bin-asan-clang/
 

@@ -2,7 +2,10 @@
  * run-time failures as the chapter says: a usage error is one stderr line
  * "PROGRAM: what was wrong 'ARGUMENT': what was expected", then the usage
  * line, exit 2, nothing on stdout; a failed system call is one stderr line
- * and exit 1. -h prints the usage on stdout and exits 0. */
+ * and exit 1. -h prints the usage on stdout and exits 0. Every program of
+ * the book alike: a bad option, a missing value, an argument too many; every
+ * server a port in use; every client a host that does not resolve and a
+ * refused connection. */
 #include "testlib.h"
 
 #include <arpa/inet.h>
@@ -226,6 +229,158 @@ static void every_program_parses_arguments_alike(void **state)
     }
 }
 
+/* ---------------------------------------- every program, every path */
+
+enum kind { SERVER, CLIENT, ALONE };
+static const struct {
+    const char *name;
+    enum kind kind;
+    const char *number; /* a NUMBER after HOST, for the integer clients */
+} every_program[] = {
+    {"serv-hello", SERVER, NULL},
+    {"serv-echo", SERVER, NULL},
+    {"serv-32kb", SERVER, NULL},
+    {"serv-peername", SERVER, NULL},
+    {"serv-noreuse", SERVER, NULL},
+    {"serv-int", SERVER, NULL},
+    {"serv-int-net", SERVER, NULL},
+    {"serv-msg", SERVER, NULL},
+    {"serv-echo-fork", SERVER, NULL},
+    {"serv-echo-fork-zombie", SERVER, NULL},
+    {"serv-echo-fork-signal", SERVER, NULL},
+    {"serv-echo-fork-bytewise", SERVER, NULL},
+    {"cli-hello", CLIENT, NULL},
+    {"cli-echo", CLIENT, NULL},
+    {"cli-32kb", CLIENT, NULL},
+    {"cli-sockname", CLIENT, NULL},
+    {"cli-int", CLIENT, "5"},
+    {"cli-int-net", CLIENT, "5"},
+    {"cli-msg", CLIENT, NULL},
+    {"cli-many-connections", CLIENT, NULL},
+    {"accept-vs-getpeername", ALONE, NULL},
+    {"sizes", ALONE, NULL},
+};
+#define EVERY_PROGRAM (sizeof every_program / sizeof every_program[0])
+
+/* The first line -h prints (exit 0, nothing on stderr), without '\n'. */
+static void usage_of(char *path, char *usage, size_t size)
+{
+    struct tl_proc run;
+    assert_int_equal(tl_runl(&run, 10, path, "-h", (char *)NULL), 0);
+    assert_string_equal(run.err.data, "");
+    assert_int_equal(tl_line(run.out.data, 0, usage, size), 0);
+    assert_true(strncmp(usage, "usage: ", 7) == 0);
+    tl_proc_free(&run);
+}
+
+/* Every program: an unknown option, an option without its value, an
+ * argument too many, a port or a count that is not a number; each refused with one line
+ * naming it, the usage, exit 2. */
+static void every_program_refuses_a_bad_command_line(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < EVERY_PROGRAM; i++) {
+        char *path = tl_bin(every_program[i].name), usage[256], prefix[64];
+        usage_of(path, usage, sizeof usage);
+        snprintf(prefix, sizeof prefix, "%s: ", every_program[i].name);
+        char *number = (char *)every_program[i].number;
+        switch (every_program[i].kind) {
+        case SERVER:
+            check_failure(ARGS(path, "-z"), 2, prefix, WORDS("unknown option '-z'"), usage);
+            check_failure(ARGS(path, "-n"), 2, prefix, WORDS("option '-n' needs a value"),
+                          usage);
+            check_failure(ARGS(path, "-n", "1", "surplus"), 2, prefix,
+                          WORDS("unexpected argument 'surplus'"), usage);
+            check_failure(ARGS(path, "-n", "many"), 2, prefix,
+                          WORDS("invalid connection count 'many'"), usage);
+            check_failure(ARGS(path, "-p", "http"), 2, prefix, WORDS("invalid port 'http'"),
+                          usage);
+            check_failure(ARGS(path, "-p", "65536"), 2, prefix, WORDS("invalid port '65536'"),
+                          usage);
+            check_failure(ARGS(path, "-n", "0"), 2, prefix,
+                          WORDS("invalid connection count '0'"), usage);
+            break;
+        case CLIENT:
+            check_failure(ARGS(path, "-z", "127.0.0.1"), 2, prefix,
+                          WORDS("unknown option '-z'"), usage);
+            check_failure(ARGS(path, "-p"), 2, prefix, WORDS("option '-p' needs a value"),
+                          usage);
+            check_failure(ARGS(path), 2, prefix, WORDS("missing HOST"), usage);
+            check_failure(ARGS(path, "-p", "http", "127.0.0.1", number), 2, prefix,
+                          WORDS("invalid port 'http'"), usage);
+            check_failure(ARGS(path, "-p", "80x", "127.0.0.1", number), 2, prefix,
+                          WORDS("invalid port '80x'"), usage);
+            /* after HOST (and NUMBER; cli-sockname's LOCALPORT is a number) */
+            if (number != NULL)
+                check_failure(ARGS(path, "127.0.0.1", number, "surplus"), 2, prefix,
+                              WORDS("unexpected argument 'surplus'"), usage);
+            else if (strcmp(every_program[i].name, "cli-sockname") == 0)
+                check_failure(ARGS(path, "127.0.0.1", "0", "surplus"), 2, prefix,
+                              WORDS("unexpected argument 'surplus'"), usage);
+            else
+                check_failure(ARGS(path, "127.0.0.1", "surplus"), 2, prefix,
+                              WORDS("unexpected argument 'surplus'"), usage);
+            break;
+        case ALONE:
+            check_failure(ARGS(path, "-z"), 2, prefix, WORDS("unknown option '-z'"), usage);
+            check_failure(ARGS(path, "surplus"), 2, prefix,
+                          WORDS("unexpected argument 'surplus'"), usage);
+            break;
+        }
+    }
+}
+
+/* Every server: a port another socket listens on: one line, exit 1. */
+static void every_server_reports_a_port_in_use(void **state)
+{
+    (void)state;
+    unsigned port;
+    int fd = tl_loopback_socket(&port);
+    assert_int_equal(listen(fd, 1), 0);
+    char port_text[16], expected[160];
+    snprintf(port_text, sizeof port_text, "%u", port);
+    for (size_t i = 0; i < EVERY_PROGRAM; i++) {
+        if (every_program[i].kind != SERVER)
+            continue;
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "%s: ", every_program[i].name);
+        /* serv-noreuse binds with its own call, named in its message */
+        if (strcmp(every_program[i].name, "serv-noreuse") == 0)
+            snprintf(expected, sizeof expected, "bind: %s", strerror(EADDRINUSE));
+        else
+            snprintf(expected, sizeof expected, "cannot bind port %u: %s", port,
+                     strerror(EADDRINUSE));
+        check_failure(ARGS(tl_bin(every_program[i].name), "-p", port_text, "-n", "1"), 1,
+                      prefix, WORDS(expected), NULL);
+    }
+    close(fd);
+}
+
+/* Every client: a host that does not resolve (RFC 2606 reserves
+ * .invalid) and a port where no one listens: one line, exit 1. */
+static void every_client_reports_an_unknown_host_and_a_refusal(void **state)
+{
+    (void)state;
+    unsigned port;
+    int fd = tl_loopback_socket(&port); /* bound, not listening: refused */
+    char port_text[16], refused[160];
+    snprintf(port_text, sizeof port_text, "%u", port);
+    snprintf(refused, sizeof refused, "cannot connect to 127.0.0.1 port %u: %s", port,
+             strerror(ECONNREFUSED));
+    for (size_t i = 0; i < EVERY_PROGRAM; i++) {
+        if (every_program[i].kind != CLIENT)
+            continue;
+        char *path = tl_bin(every_program[i].name), prefix[64];
+        snprintf(prefix, sizeof prefix, "%s: ", every_program[i].name);
+        char *number = (char *)every_program[i].number;
+        check_failure(ARGS(path, "-p", "3490", "no-such-host.invalid", number), 1, prefix,
+                      WORDS("cannot resolve host 'no-such-host.invalid'"), NULL);
+        check_failure(ARGS(path, "-p", port_text, "127.0.0.1", number), 1, prefix,
+                      WORDS(refused), NULL);
+    }
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +399,9 @@ int main(void)
         cmocka_unit_test(cli_reports_a_refused_connection),
         cmocka_unit_test(cli_help),
         cmocka_unit_test(every_program_parses_arguments_alike),
+        cmocka_unit_test(every_program_refuses_a_bad_command_line),
+        cmocka_unit_test(every_server_reports_a_port_in_use),
+        cmocka_unit_test(every_client_reports_an_unknown_host_and_a_refusal),
     };
     return cmocka_run_group_tests_name("bad input", tests, NULL, NULL);
 }

@@ -8,12 +8,21 @@
  *    and between x86 and SPARC;
  *  - serv-msg gets every message whole however the frames are cut into
  *    send()s, serves a frame of 65536 bytes and refuses a larger one;
+ *  - stopped and continued in the middle of a number or a frame (EINTR),
+ *    a server reads on and gets all of it;
+ *  - cli-msg stops at a line too long for a frame, at an input it cannot
+ *    read and at a reset;
+ *  - show-bytes prints the memory's bytes, htonl()'s and the misread
+ *    number, for the report's 12345 and the extremes;
+ *  - sizes prints the sizes, offsets and bytes of this ABI;
  *  - the figure's bytes and the misread number are this build's;
  *  - bad NUMBERs are refused with one line and the usage.
  *
  * Run from the top of the tree (make test does).
  */
 #include "testlib.h"
+
+#include <stddef.h>
 
 #define RESULTS "build/results/04-dados-binarios"
 #define LAB_RESULTS "build/results/90-laboratorio"
@@ -362,6 +371,231 @@ static void cli_msg_sends_each_line_as_a_frame(void **state)
     tl_proc_free(&server);
 }
 
+/* The text (chapter 2): a signal that interrupts recv() (EINTR) is not an
+ * error, the call is made again. Stopped and continued (Ctrl-Z, fg) in
+ * the middle of a number or a frame, a server's recv() with its time limit
+ * fails with EINTR; the server reads on, and gets the whole of it. */
+static void a_stop_and_continue_in_the_middle_loses_nothing(void **state)
+{
+    (void)state;
+    const unsigned char number[4] = {0x00, 0x00, 0x30, 0x39};
+    unsigned char frame[4 + 5] = {0x00, 0x00, 0x00, 0x05, 'h', 'e', 'l', 'l', 'o'};
+    const struct {
+        const char *server;
+        const unsigned char *bytes;
+        size_t size;
+        const char *line;
+    } runs[] = {
+        {"serv-int-net", number, 4, "Received '12345'\n"},
+        {"serv-int", number, 4, "Received '"},
+        {"serv-msg", frame, sizeof frame, "Received 5 bytes: 'hello'\n"},
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        struct tl_proc server;
+        unsigned port = tl_program_start(&server, tl_bin(runs[i].server), 1);
+        int fd = connect_to_port(port);
+        send_bytes(fd, runs[i].bytes, 2); /* a part: the server waits in recv() */
+        tl_stop_and_continue(server.pid);
+        send_bytes(fd, runs[i].bytes + 2, runs[i].size - 2);
+        close(fd);
+        assert_int_equal(tl_proc_finish(&server, 10), 0);
+        assert_non_null(strstr(server.out.data, runs[i].line));
+        assert_string_equal(server.err.data, "");
+        tl_proc_free(&server);
+    }
+}
+
+/* A line longer than MAX_MESSAGE does not fit a frame: cli-msg stops with
+ * one line before sending it; the lines before it were sent. */
+static void cli_msg_stops_at_a_line_too_long_for_a_frame(void **state)
+{
+    (void)state;
+    struct tl_proc server;
+    unsigned port = tl_program_start(&server, tl_bin("serv-msg"), 1);
+    char command[512];
+    snprintf(command, sizeof command,
+             "{ echo short; head -c %d /dev/zero | tr '\\0' y; echo; echo never; } | "
+             "timeout 10 %s -p %u 127.0.0.1",
+             MAX_MESSAGE + 1, tl_bin("cli-msg"), port);
+    struct tl_proc client;
+    assert_int_equal(tl_sh(&client, 20, command), 1);
+    assert_string_equal(client.out.data, "Sent 5 bytes.\n");
+    assert_string_equal(client.err.data,
+                        "cli-msg: line 2 has 65537 bytes, more than 65536: not sent\n");
+    assert_int_equal(tl_proc_finish(&server, 10), 0);
+    const char *lines[] = {"Received 5 bytes: 'short'\n", "server: 1 messages in ", NULL};
+    assert_received(server.out.data, lines);
+    assert_null(strstr(server.out.data, "never"));
+    tl_proc_free(&client);
+    tl_proc_free(&server);
+}
+
+/* An input that cannot be read (a directory: read() fails with EISDIR)
+ * is a failure with one line, exit 1. */
+static void cli_msg_reports_an_unreadable_input(void **state)
+{
+    (void)state;
+    struct tl_proc server;
+    unsigned port = tl_program_start(&server, tl_bin("serv-msg"), 1);
+    char command[512];
+    snprintf(command, sizeof command, "exec %s -p %u 127.0.0.1 </", tl_bin("cli-msg"), port);
+    struct tl_proc client;
+    assert_int_equal(tl_sh(&client, 20, command), 1);
+    char expected[128];
+    snprintf(expected, sizeof expected, "cli-msg: reading the standard input: %s\n",
+             strerror(EISDIR));
+    assert_string_equal(client.err.data, expected);
+    assert_string_equal(client.out.data, "");
+    assert_int_equal(tl_proc_finish(&server, 10), 0);
+    tl_proc_free(&client);
+    tl_proc_free(&server);
+}
+
+/* A server that resets the connection: cli-msg's next send() fails; one
+ * line, exit 1, and no "Sent" line for that frame. */
+static void cli_msg_reports_a_reset(void **state)
+{
+    (void)state;
+    unsigned port;
+    int listener = tl_loopback_socket(&port);
+    assert_int_equal(listen(listener, 1), 0);
+    char command[512];
+    snprintf(command, sizeof command, "exec %s -p %u 127.0.0.1", tl_bin("cli-msg"), port);
+    struct tl_proc client;
+    int writer = tl_start_on_a_fifo(&client, tl_scratch, command);
+    struct pollfd ready = {listener, POLLIN, 0};
+    if (poll(&ready, 1, 10000) != 1)
+        fail_msg("cli-msg did not connect within 10 s");
+    int fd = accept(listener, NULL, NULL);
+    assert_true(fd >= 0);
+    struct linger reset = {1, 0};
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset), 0);
+    close(fd);
+    close(listener);
+    const char *line = "after the reset\n";
+    assert_int_equal(write(writer, line, strlen(line)), (ssize_t)strlen(line));
+    int status = tl_proc_finish(&client, 10);
+    close(writer);
+    print_message("  cli-msg -> %d: %s", status, client.err.data);
+    assert_int_equal(status, 1);
+    assert_string_equal(client.out.data, "");
+    assert_true(strncmp(client.err.data, "cli-msg: send: ", 15) == 0);
+    assert_int_equal(tl_count_lines(client.err.data), 1);
+    tl_proc_free(&client);
+}
+
+/* ------------------------------------------------------ show-bytes */
+
+/* Runs show-bytes NUMBER and checks its four lines against the bytes this
+ * test computes: the memory's order, htonl()'s, and the number read the
+ * other way round. On a little-endian CPU (the caller checks). */
+static void check_show_bytes(const char *number)
+{
+    struct tl_proc run;
+    assert_int_equal(tl_runl(&run, 10, tl_bin("show-bytes"), "--", number, (char *)NULL), 0);
+    assert_string_equal(run.err.data, "");
+    int32_t value = (int32_t)strtol(number, NULL, 10);
+    uint32_t bits = (uint32_t)value;
+    unsigned char memory[4], network[4];
+    memcpy(memory, &value, 4);
+    uint32_t wire = htonl(bits);
+    memcpy(network, &wire, 4);
+    char expected[512];
+    snprintf(expected, sizeof expected,
+             "%s = 0x%08lx\n"
+             "in this CPU's memory (little-endian):  %02x %02x %02x %02x\n"
+             "in network byte order (htonl()):       %02x %02x %02x %02x\n"
+             "the memory's bytes in the other order: %ld = 0x%08lx\n",
+             number, (unsigned long)bits, memory[0], memory[1], memory[2], memory[3],
+             network[0], network[1], network[2], network[3], (long)as_int32(swapped(bits)),
+             (unsigned long)swapped(bits));
+    assert_string_equal(run.out.data, expected);
+    tl_proc_free(&run);
+}
+
+static void show_bytes_shows_the_memory_the_wire_and_the_misread(void **state)
+{
+    (void)state;
+    if (htonl(1) == 1)
+        SKIP_BECAUSE("a big-endian CPU: the expected lines are a little-endian one's");
+    /* The report's number: the misread is the seed's 959447040. */
+    check_show_bytes("12345");
+    struct tl_proc run;
+    assert_int_equal(tl_runl(&run, 10, tl_bin("show-bytes"), "12345", (char *)NULL), 0);
+    assert_non_null(strstr(run.out.data, "in the other order: 959447040 = 0x39300000\n"));
+    tl_proc_free(&run);
+    /* A misread with the sign bit set, the extremes, zero, negatives. */
+    const char *const others[] = {"128", "0", "-1", "1", "-2147483648", "2147483647", "-5"};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+        check_show_bytes(others[i]);
+}
+
+static void show_bytes_refuses_bad_command_lines(void **state)
+{
+    (void)state;
+    const char *usage = "usage: show-bytes NUMBER";
+    char *path = tl_bin("show-bytes");
+    tl_check_failure(TL_ARGS(path), 2, "show-bytes: ", TL_WORDS("missing NUMBER"), usage);
+    tl_check_failure(TL_ARGS(path, "1", "2"), 2,
+                     "show-bytes: ", TL_WORDS("unexpected argument", "'2'"), usage);
+    tl_check_failure(TL_ARGS(path, "2147483648"), 2,
+                     "show-bytes: ", TL_WORDS("invalid number", "'2147483648'"), usage);
+    tl_check_failure(TL_ARGS(path, "--", "-"), 2,
+                     "show-bytes: ", TL_WORDS("invalid number", "'-'"), usage);
+    tl_check_failure(TL_ARGS(path, "-x"), 2,
+                     "show-bytes: ", TL_WORDS("unknown option", "'-x'"), usage);
+    struct tl_proc help;
+    assert_int_equal(tl_runl(&help, 10, path, "-h", (char *)NULL), 0);
+    assert_true(strncmp(help.out.data, "usage: show-bytes NUMBER\n", 25) == 0);
+    assert_int_equal(tl_count_lines(help.out.data), 2);
+    assert_string_equal(help.err.data, "");
+    tl_proc_free(&help);
+}
+
+/* ----------------------------------------------------------- sizes */
+
+/* The chapter's record, as sizes.c declares it: this test is built by the
+ * same compiler for the same ABI, so its sizes and offsets are sizes'. */
+struct record {
+    char tag;
+    int32_t value;
+    char flag;
+    double amount;
+};
+
+/* The text: the sizes of int, long and pointers; the record's fields add
+ * up to 14 bytes and the rest of its sizeof is padding; 1.0f is IEEE 754
+ * (0x3f800000) in this CPU's order; "12345\n" is the same six bytes on
+ * any machine. */
+static void sizes_prints_this_abis_sizes_and_bytes(void **state)
+{
+    (void)state;
+    struct tl_proc run;
+    assert_int_equal(tl_runl(&run, 10, tl_bin("sizes"), (char *)NULL), 0);
+    assert_string_equal(run.err.data, "");
+    unsigned char one[4];
+    uint32_t bits = 0x3f800000u;
+    memcpy(one, &bits, 4); /* this CPU's order, as float's */
+    char expected[1024];
+    snprintf(expected, sizeof expected,
+             "sizeof(int):         %zu\n"
+             "sizeof(long):        %zu\n"
+             "sizeof(void *):      %zu\n"
+             "struct record:       sizeof %zu, offsetof tag %zu, value %zu, flag %zu, "
+             "amount %zu\n"
+             "1.0f in memory:      %02x %02x %02x %02x\n"
+             "\"12345\\n\" as text:   31 32 33 34 35 0a\n",
+             sizeof(int), sizeof(long), sizeof(void *), sizeof(struct record),
+             offsetof(struct record, tag), offsetof(struct record, value),
+             offsetof(struct record, flag), offsetof(struct record, amount), one[0], one[1],
+             one[2], one[3]);
+    assert_string_equal(run.out.data, expected);
+    assert_true(sizeof(struct record) > 1 + 4 + 1 + 8); /* padding */
+    float f = 1.0f;
+    assert_memory_equal(&f, one, 4);
+    tl_proc_free(&run);
+}
+
 /* ------------------------------------------------- this build's data */
 
 static void numbers_value(const char *path, const char *key, char *value, size_t size)
@@ -490,9 +724,16 @@ int main(void)
         cmocka_unit_test(serv_msg_serves_65536_bytes_and_refuses_65537),
         cmocka_unit_test(serv_msg_refuses_a_gigabyte),
         cmocka_unit_test(cli_msg_sends_each_line_as_a_frame),
+        cmocka_unit_test(a_stop_and_continue_in_the_middle_loses_nothing),
+        cmocka_unit_test(cli_msg_stops_at_a_line_too_long_for_a_frame),
+        cmocka_unit_test(cli_msg_reports_an_unreadable_input),
+        cmocka_unit_test(cli_msg_reports_a_reset),
+        cmocka_unit_test(show_bytes_shows_the_memory_the_wire_and_the_misread),
+        cmocka_unit_test(show_bytes_refuses_bad_command_lines),
+        cmocka_unit_test(sizes_prints_this_abis_sizes_and_bytes),
         cmocka_unit_test(figure_shows_this_builds_bytes),
         cmocka_unit_test(frames_numbers_are_the_transcripts),
         cmocka_unit_test(cli_int_refuses_bad_numbers),
     };
-    return cmocka_run_group_tests_name("binarios", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("binarios", tests, tl_scratch_make, tl_scratch_remove);
 }

@@ -328,49 +328,389 @@ static void two_thousand_short_connections_leave_nothing(void **state)
     finish_server(server, SHORT_CONNECTIONS + 1);
 }
 
+/* The four concurrent servers: the one of the text and its variants. */
+#define FORK_SERVERS 4
+static const char *fork_server(size_t i)
+{
+    const char *names[FORK_SERVERS] = {"serv-echo-fork", "serv-echo-fork-zombie",
+                                       "serv-echo-fork-signal", "serv-echo-fork-bytewise"};
+    return tl_bin(names[i]);
+}
+
 /* A: silent; B: served meanwhile; C: resets mid-stream; D: half-closes;
- * E: leaves without reading; F: served afterwards. */
+ * E: leaves without reading; F: served afterwards. Each of the four
+ * servers; a child whose client failed says so in one line and ends. */
 static void misbehaving_clients_leave_the_server_serving(void **state)
 {
     struct tl_proc *server = *state;
-    unsigned port = tl_program_start(server, SERV_FORK, 6);
-    int silent = connect_loopback(port);
+    for (size_t v = 0; v < FORK_SERVERS; v++) {
+        unsigned port = tl_program_start(server, fork_server(v), 6);
+        int silent = connect_loopback(port);
 
-    int b = connect_loopback(port);
-    send_text(b, "served");
-    expect_echo(b, "served");
-    close(b);
+        int b = connect_loopback(port);
+        send_text(b, "served");
+        expect_echo(b, "served");
+        close(b);
 
-    static char lots[1024 * 1024];
-    memset(lots, 'r', sizeof lots);
-    int c = connect_loopback(port);
-    fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK);
-    while (send(c, lots, sizeof lots, MSG_NOSIGNAL) > 0)
-        ;
-    struct linger reset = {1, 0};
-    assert_int_equal(setsockopt(c, SOL_SOCKET, SO_LINGER, &reset, sizeof reset), 0);
-    close(c); /* RST */
+        static char lots[1024 * 1024];
+        memset(lots, 'r', sizeof lots);
+        int c = connect_loopback(port);
+        fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK);
+        while (send(c, lots, sizeof lots, MSG_NOSIGNAL) > 0)
+            ;
+        struct linger reset = {1, 0};
+        assert_int_equal(setsockopt(c, SOL_SOCKET, SO_LINGER, &reset, sizeof reset), 0);
+        close(c); /* RST */
 
-    int d = connect_loopback(port);
-    send_text(d, "half");
-    assert_int_equal(shutdown(d, SHUT_WR), 0);
-    expect_echo(d, "half");
-    if (!anything_within(d, 20))
-        fail_msg("no end of the stream within 20 s of the half-close");
-    char byte;
-    assert_int_equal(recv(d, &byte, 1, 0), 0);
-    close(d);
+        int d = connect_loopback(port);
+        send_text(d, "half");
+        assert_int_equal(shutdown(d, SHUT_WR), 0);
+        expect_echo(d, "half");
+        if (!anything_within(d, 20))
+            fail_msg("no end of the stream within 20 s of the half-close");
+        char byte;
+        assert_int_equal(recv(d, &byte, 1, 0), 0);
+        close(d);
 
-    int e = connect_loopback(port);
-    fcntl(e, F_SETFL, fcntl(e, F_GETFL) | O_NONBLOCK);
-    while (send(e, lots, sizeof lots, MSG_NOSIGNAL) > 0)
-        ;
-    close(e); /* unread data: the kernel resets this one too */
+        int e = connect_loopback(port);
+        fcntl(e, F_SETFL, fcntl(e, F_GETFL) | O_NONBLOCK);
+        while (send(e, lots, sizeof lots, MSG_NOSIGNAL) > 0)
+            ;
+        close(e); /* unread data: the kernel resets this one too */
 
-    one_echo(port);
-    assert_true(kill(server->pid, 0) == 0);
-    close(silent);
-    finish_server(server, 6); /* every child said it closed: none died of SIGPIPE */
+        one_echo(port);
+        assert_true(kill(server->pid, 0) == 0);
+        close(silent);
+        finish_server(server, 6); /* every child said it closed: none died of SIGPIPE */
+        /* C and E: one line each from their child, naming the failed call */
+        const char *err = server->err.data;
+        print_message("  %s: %s", fork_server(v), err);
+        assert_int_equal(tl_count_lines(err), 2);
+        assert_int_equal(count_lines_with(err, ": recv from 127.0.0.1:") +
+                             count_lines_with(err, ": send to 127.0.0.1:"),
+                         2);
+        tl_proc_free(server);
+    }
+}
+
+/* The text: a client that connects and resets before the accept() is
+ * still accepted; getpeername() fails (ENOTCONN), and the server names it
+ * by accept()'s IP alone, and goes on. */
+static void a_client_gone_before_accept_is_named_by_its_ip(void **state)
+{
+    struct tl_proc *server = *state;
+    for (size_t v = 0; v < FORK_SERVERS; v++) {
+        unsigned port = tl_program_start(server, fork_server(v), 2);
+        tl_reset_before_accept(server->pid, port);
+        one_echo(port);
+        finish_server(server, 2);
+        print_message("  %s: %s", fork_server(v), server->err.data);
+        assert_non_null(strstr(server->out.data, "server: got connection from 127.0.0.1\n"));
+        assert_non_null(strstr(server->out.data, "server: closing connection 127.0.0.1\n"));
+        /* the next client has its port again */
+        assert_non_null(strstr(server->out.data, "server: got connection from 127.0.0.1:"));
+        const char *name = strrchr(fork_server(v), '/') + 1;
+        char expected[160];
+        snprintf(expected, sizeof expected, "%s: recv from 127.0.0.1: %s\n", name,
+                 strerror(ECONNRESET));
+        assert_string_equal(server->err.data, expected);
+        tl_proc_free(server);
+    }
+}
+
+/* One client sends size bytes of data (its own pace, without blocking),
+ * half-closes and reads the echo to the end, at most 120 s; fails unless
+ * the echo is byte-exact. Returns the seconds it took. */
+static double echo_through(unsigned port, const unsigned char *data, size_t size)
+{
+    int fd = connect_loopback(port);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    size_t sent = 0, received = 0;
+    static unsigned char buffer[65536];
+    double start = tl_now(), deadline = start + 120;
+    for (;;) {
+        if (tl_now() > deadline)
+            fail_msg("the echo of %zu bytes was not done in 120 s (%zu back)", size,
+                     received);
+        struct pollfd ready = {fd, POLLIN | (sent < size ? POLLOUT : 0), 0};
+        if (poll(&ready, 1, 1000) <= 0)
+            continue;
+        if ((ready.revents & POLLOUT) && sent < size) {
+            ssize_t n = send(fd, data + sent, size - sent, MSG_NOSIGNAL);
+            if (n > 0 && (sent += (size_t)n) == size)
+                shutdown(fd, SHUT_WR);
+            if (n == -1 && errno != EAGAIN)
+                fail_msg("send: %s", strerror(errno));
+        }
+        if (ready.revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+            if (n == -1 && errno == EAGAIN)
+                continue;
+            if (n == -1)
+                fail_msg("recv: %s", strerror(errno));
+            if (n == 0)
+                break;
+            if (received + (size_t)n > size ||
+                memcmp(buffer, data + received, (size_t)n) != 0)
+                fail_msg("the echo differs after %zu bytes", received);
+            received += (size_t)n;
+        }
+    }
+    close(fd);
+    if (received != size)
+        fail_msg("the echo ended after %zu of %zu bytes", received, size);
+    return tl_now() - start;
+}
+
+/* The text: one byte per recv() and send() works, only slower: the client
+ * sees the same bytes from serv-echo-fork-bytewise as from serv-echo-fork. */
+static void the_bytewise_echo_gives_back_the_same_bytes(void **state)
+{
+    struct tl_proc *server = *state;
+    static unsigned char data[200 * 1024 + 17];
+    srand(1623);
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (unsigned char)(rand() >> 5);
+    const size_t sizes[] = {1, 2, sizeof data};
+    for (size_t v = 0; v < 4; v += 3) { /* serv-echo-fork and the bytewise one */
+        unsigned port = tl_program_start(server, fork_server(v), 3);
+        double took = 0;
+        for (size_t i = 0; i < 3; i++)
+            took = echo_through(port, data, sizes[i]);
+        print_message("  %s: %zu bytes echoed in %.3f s\n", fork_server(v), sizeof data,
+                      took);
+        finish_server(server, 3);
+        assert_string_equal(server->err.data, "");
+        tl_proc_free(server);
+    }
+}
+
+/* The path of a program that runs p, or "" (command -v). */
+static void find_program(const char *p, char *path, size_t size)
+{
+    char command[128];
+    snprintf(command, sizeof command, "command -v %s", p);
+    struct tl_proc run;
+    path[0] = '\0';
+    if (tl_sh(&run, 10, command) == 0)
+        snprintf(path, size, "%.*s", (int)strcspn(run.out.data, "\n"), run.out.data);
+    tl_proc_free(&run);
+}
+
+/* The text: if fork() fails, the connection is closed (the client sees it
+ * end) and the server goes on. fork() fails for real here: each server
+ * runs (setpriv) as a user id no one else uses, whose limit of processes
+ * (prlimit --nproc=1) the server itself fills; root would bypass the
+ * limit. The server closes each of two connections and exits 0. */
+static void a_failed_fork_closes_that_connection_only(void **state)
+{
+    struct tl_proc *server = *state;
+    char setpriv[256], prlimit[256];
+    find_program("setpriv", setpriv, sizeof setpriv);
+    find_program("prlimit", prlimit, sizeof prlimit);
+    if (geteuid() != 0 || setpriv[0] == '\0' || prlimit[0] == '\0') {
+        print_message("  skipped: needs root, setpriv and prlimit (util-linux) to run a "
+                      "server as another user with a limit of processes\n");
+        skip();
+    }
+    const char *dir = tl_scratch; /* the group's, removed even if this test fails */
+    /* LeakSanitizer (the sanitized builds) checks at exit from a thread of
+     * its own, which this limit forbids: no leak check for these runs. */
+    const char *asan = getenv("ASAN_OPTIONS");
+    char options[1024];
+    snprintf(options, sizeof options, "ASAN_OPTIONS=%s%sdetect_leaks=0", asan ? asan : "",
+             asan ? ":" : "");
+    for (size_t v = 0; v < FORK_SERVERS; v++) {
+        const char *name = strrchr(fork_server(v), '/') + 1;
+        char copy[512], command[1200];
+        snprintf(copy, sizeof copy, "%s/%s", dir, name); /* that user may run it there */
+        snprintf(command, sizeof command, "cp '%s' '%s' && chmod 755 '%s'", fork_server(v),
+                 copy, copy);
+        struct tl_proc run;
+        assert_int_equal(tl_sh(&run, 10, command), 0);
+        tl_proc_free(&run);
+        char *argv[] = {"/usr/bin/env",
+                        options,
+                        prlimit,
+                        "--nproc=1:1",
+                        setpriv,
+                        "--reuid=64123",
+                        "--regid=64123",
+                        "--clear-groups",
+                        copy,
+                        "-p",
+                        "0",
+                        "-n",
+                        "2",
+                        NULL};
+        unsigned port = tl_program_start_argv(server, argv, copy);
+        for (int c = 0; c < 2; c++) {
+            int fd = connect_loopback(port);
+            send_text(fd, "x");
+            if (!anything_within(fd, 20))
+                fail_msg("%s: the connection did not end within 20 s of a failed fork()",
+                         name);
+            char byte;
+            assert_true(recv(fd, &byte, 1, 0) <= 0); /* the end, no echo */
+            close(fd);
+        }
+        int status = tl_proc_finish(server, 60);
+        print_message("  %s: %s", name, server->err.data);
+        assert_false(server->timed_out);
+        assert_int_equal(status, 0);
+        char expected[256];
+        snprintf(expected, sizeof expected,
+                 "%s: fork: closing the connection from 127.0.0.1:", name);
+        assert_int_equal(count_lines_with(server->err.data, expected), 2);
+        assert_int_equal(count_lines_with(server->err.data, strerror(EAGAIN)), 2);
+        assert_int_equal(tl_count_lines(server->err.data), 2);
+        assert_int_equal(count_lines_with(server->out.data, "server: got connection from"),
+                         2);
+        assert_int_equal(count_lines_with(server->out.data, "server: closing connection"), 0);
+        tl_proc_free(server);
+        unlink(copy);
+    }
+}
+
+/* ------------------------------------------------ cli-many-connections */
+
+/* A listening socket on 127.0.0.1 for a test that plays the server. */
+static int test_listener(unsigned *port)
+{
+    int listener = tl_loopback_socket(port);
+    assert_int_equal(listen(listener, 16), 0);
+    return listener;
+}
+
+/* Accepts the next connection (at most 20 s) and reads its byte, which
+ * must come alone: the client waits for the echo before anything else. */
+static int accept_one_byte(int listener)
+{
+    if (!anything_within(listener, 20))
+        fail_msg("no connection within 20 s");
+    int fd = accept(listener, NULL, NULL);
+    assert_true(fd >= 0);
+    char byte[2];
+    if (!anything_within(fd, 20))
+        fail_msg("no byte within 20 s of the connection");
+    assert_int_equal(recv(fd, byte, 2, 0), 1);
+    assert_int_equal(byte[0], 'x');
+    if (anything_within(fd, 0.2))
+        fail_msg("the client sent more than its byte before the echo");
+    return fd;
+}
+
+static struct tl_proc start_many(unsigned port, const char *count)
+{
+    char port_text[16];
+    snprintf(port_text, sizeof port_text, "%u", port);
+    struct tl_proc client;
+    char *argv[] = {CLI_MANY, "-p", port_text, "-c", (char *)count, "127.0.0.1", NULL};
+    if (tl_proc_start(&client, argv) == -1)
+        fail_msg("cannot start %s", CLI_MANY);
+    return client;
+}
+
+/* Checks "client: N connections in S s: R connections/s" and R = N / S. */
+static void check_rate_line(const char *out, long count)
+{
+    long n;
+    double seconds, rate;
+    char newline;
+    if (sscanf(out, "client: %ld connections in %lf s: %lf connections/s%c", &n, &seconds,
+               &rate, &newline) != 4 ||
+        newline != '\n' || out[strlen(out) - 1] != '\n' || tl_count_lines(out) != 1)
+        fail_msg("cli-many-connections printed '%s'", out);
+    assert_int_equal(n, count);
+    assert_true(seconds >= 0);
+    /* seconds is rounded to 1 ms: the rate agrees within that */
+    double low = count / (seconds + 0.0005), high = count / (seconds - 0.0005 + 1e-9);
+    if (seconds > 0.001 && (rate < low - 1 || rate > high + 1))
+        fail_msg("%ld connections in %.3f s is not %.0f connections/s", count, seconds, rate);
+}
+
+/* The text: N connections in a row, each sends 1 byte, waits for the
+ * echo and closes; at the end, the connections per second. */
+static void cli_many_connections_sends_a_byte_waits_for_its_echo_and_closes(void **state)
+{
+    (void)state;
+    unsigned port;
+    int listener = test_listener(&port);
+    struct tl_proc client = start_many(port, "3");
+    for (int i = 0; i < 3; i++) {
+        int fd = accept_one_byte(listener);
+        assert_int_equal(send(fd, "x", 1, MSG_NOSIGNAL), 1);
+        if (!anything_within(fd, 20))
+            fail_msg("connection %d: the client did not close within 20 s of its echo",
+                     i + 1);
+        char byte;
+        assert_int_equal(recv(fd, &byte, 1, 0), 0);
+        close(fd);
+        tl_proc_pump(&client, tl_now());
+    }
+    assert_int_equal(tl_proc_finish(&client, 20), 0);
+    check_rate_line(client.out.data, 3);
+    assert_string_equal(client.err.data, "");
+    close(listener);
+    tl_proc_free(&client);
+}
+
+/* A server that closes without the echo, or resets: one line, exit 1. */
+static void cli_many_connections_reports_a_missing_echo_and_a_reset(void **state)
+{
+    (void)state;
+    for (int how = 0; how < 2; how++) {
+        unsigned port;
+        int listener = test_listener(&port);
+        struct tl_proc client = start_many(port, "5");
+        int fd = accept_one_byte(listener);
+        assert_int_equal(send(fd, "x", 1, MSG_NOSIGNAL), 1);
+        close(fd);
+        fd = accept_one_byte(listener); /* the second: no echo */
+        if (how == 1) {
+            struct linger reset = {1, 0};
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        }
+        close(fd);
+        assert_int_equal(tl_proc_finish(&client, 20), 1);
+        char expected[160];
+        if (how == 0)
+            snprintf(expected, sizeof expected,
+                     "cli-many-connections: connection 2 closed without an echo\n");
+        else
+            snprintf(expected, sizeof expected, "cli-many-connections: recv: %s\n",
+                     strerror(ECONNRESET));
+        assert_string_equal(client.err.data, expected);
+        assert_string_equal(client.out.data, "");
+        close(listener);
+        tl_proc_free(&client);
+    }
+}
+
+/* What the chapter's experiment does: many connections to the iterative
+ * server, to serv-echo-fork and to the bytewise one; each server counts
+ * them all and exits. */
+static void cli_many_connections_against_the_servers(void **state)
+{
+    struct tl_proc *server = *state;
+    const char *servers[] = {SERV_ECHO, SERV_FORK, SERV_BYTEWISE};
+    for (size_t s = 0; s < 3; s++) {
+        unsigned port = tl_program_start(server, servers[s], 25);
+        struct tl_proc client = start_many(port, "25");
+        double deadline = tl_now() + 60;
+        while (client.pid > 0 && tl_now() < deadline && tl_proc_pump(&client, deadline))
+            tl_proc_pump(server, tl_now()); /* the server's lines: the pipe must not fill */
+        assert_int_equal(tl_proc_finish(&client, 60), 0);
+        check_rate_line(client.out.data, 25);
+        print_message("  against %s: %s", servers[s], client.out.data);
+        int status = tl_proc_finish(server, 60);
+        assert_false(server->timed_out);
+        assert_int_equal(status, 0);
+        assert_int_equal(count_lines_with(server->out.data, "server: got connection from"),
+                         25);
+        tl_proc_free(&client);
+        tl_proc_free(server);
+    }
 }
 
 /* ---------------------------------------------------------- zombies */
@@ -603,6 +943,16 @@ int main(void)
                                         tl_server_setup, tl_server_teardown),
         cmocka_unit_test_setup_teardown(misbehaving_clients_leave_the_server_serving,
                                         tl_server_setup, tl_server_teardown),
+        cmocka_unit_test_setup_teardown(a_client_gone_before_accept_is_named_by_its_ip,
+                                        tl_server_setup, tl_server_teardown),
+        cmocka_unit_test_setup_teardown(the_bytewise_echo_gives_back_the_same_bytes,
+                                        tl_server_setup, tl_server_teardown),
+        cmocka_unit_test_setup_teardown(a_failed_fork_closes_that_connection_only,
+                                        tl_server_setup, tl_server_teardown),
+        cmocka_unit_test(cli_many_connections_sends_a_byte_waits_for_its_echo_and_closes),
+        cmocka_unit_test(cli_many_connections_reports_a_missing_echo_and_a_reset),
+        cmocka_unit_test_setup_teardown(cli_many_connections_against_the_servers,
+                                        tl_server_setup, tl_server_teardown),
         cmocka_unit_test_setup_teardown(zombies_of_each_variant, tl_server_setup,
                                         tl_server_teardown),
         cmocka_unit_test_setup_teardown(
@@ -612,5 +962,6 @@ int main(void)
         cmocka_unit_test(the_transcripts_and_numbers_agree),
         cmocka_unit_test(the_tables_are_this_builds),
     };
-    return cmocka_run_group_tests_name("chapter 5: the concurrent server", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("chapter 5: the concurrent server", tests,
+                                       tl_scratch_make, tl_scratch_remove);
 }

@@ -12,6 +12,10 @@
  *   - SO_REUSEADDR: after the server closes first, its port is in
  *     TIME_WAIT, serv-noreuse cannot bind it and serv-peername can; after
  *     the client closes first, even serv-noreuse can;
+ *   - a client that resets before the accept() ends serv-peername and
+ *     serv-noreuse (getpeername: ENOTCONN), as the text says;
+ *   - cli-sockname: a host that does not resolve, a refused connection, a
+ *     reset;
  *   - bad command lines: one stderr line naming the argument, the usage,
  *     exit 2;
  *   - every port and number the chapter quotes is in this build's data.
@@ -421,6 +425,81 @@ static void when_the_client_closes_first_the_port_is_free(void **state)
     assert_int_equal(tl_proc_finish(server, 10), 0);
 }
 
+/* The text: if getpeername() fails (ENOTCONN: the client has already
+ * reset the connection), the message comes out and the server ends, as in
+ * the report; exercise ex:getpeername-falha asks for the opposite. */
+static void a_client_gone_before_accept_ends_serv_peername(void **state)
+{
+    struct tl_proc *server = *state;
+    const char *servers[] = {SERV_PEERNAME, SERV_NOREUSE};
+    for (size_t i = 0; i < 2; i++) {
+        unsigned port = tl_program_start(server, servers[i], 2);
+        tl_reset_before_accept(server->pid, port);
+        int status = tl_proc_finish(server, 10);
+        assert_false(server->timed_out);
+        char expected[160];
+        snprintf(expected, sizeof expected, "%s: getpeername: %s\n",
+                 strrchr(servers[i], '/') + 1, strerror(ENOTCONN));
+        print_message("  %s -> %d: %s", servers[i], status, server->err.data);
+        assert_string_equal(server->err.data, expected);
+        assert_int_equal(status, 1);
+        snprintf(expected, sizeof expected, "server: listening on port %u\n", port);
+        assert_string_equal(server->out.data, expected);
+        tl_proc_free(server);
+    }
+}
+
+/* cli-sockname, like every client: a name that does not resolve (RFC 2606
+ * reserves .invalid) and a port where no one listens: one line, exit 1. */
+static void cli_sockname_reports_unresolvable_and_refused(void **state)
+{
+    (void)state;
+    check_failure(ARGS(CLI_SOCKNAME, "-p", "3490", "no-such-host.invalid"), 1,
+                  "cli-sockname: ", WORDS("cannot resolve host", "'no-such-host.invalid'"),
+                  NULL);
+    unsigned port;
+    int fd = tl_loopback_socket(&port); /* bound, not listening: refused */
+    char port_text[16], expected[128];
+    snprintf(port_text, sizeof port_text, "%u", port);
+    snprintf(expected, sizeof expected, "cannot connect to 127.0.0.1 port %u: %s", port,
+             strerror(ECONNREFUSED));
+    check_failure(ARGS(CLI_SOCKNAME, "-p", port_text, "127.0.0.1"), 1,
+                  "cli-sockname: ", WORDS(expected), NULL);
+    close(fd);
+}
+
+/* A server that resets the connection instead of greeting: cli-sockname
+ * has said its local end, and its recv() fails: one line, exit 1. */
+static void cli_sockname_reports_a_reset(void **state)
+{
+    (void)state;
+    unsigned port;
+    int listener = tl_loopback_socket(&port);
+    assert_int_equal(listen(listener, 1), 0);
+    char port_text[16];
+    snprintf(port_text, sizeof port_text, "%u", port);
+    struct tl_proc client;
+    char *argv[] = {CLI_SOCKNAME, "-p", port_text, "127.0.0.1", NULL};
+    assert_int_equal(tl_proc_start(&client, argv), 0);
+    struct pollfd ready = {listener, POLLIN, 0};
+    if (poll(&ready, 1, 10000) != 1)
+        fail_msg("cli-sockname did not connect within 10 s");
+    int fd = accept(listener, NULL, NULL);
+    assert_true(fd >= 0);
+    struct linger reset = {1, 0};
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset), 0);
+    close(fd);
+    close(listener);
+    int status = tl_proc_finish(&client, 10);
+    char expected[128];
+    snprintf(expected, sizeof expected, "cli-sockname: recv: %s\n", strerror(ECONNRESET));
+    assert_string_equal(client.err.data, expected);
+    assert_true(strncmp(client.out.data, "client: connected using local 127.0.0.1:", 40) ==
+                0);
+    assert_int_equal(status, 1);
+    tl_proc_free(&client);
+}
+
 /* ---------------------------------------------- bad command lines */
 
 static void cli_sockname_rejects_bad_arguments(void **state)
@@ -733,6 +812,10 @@ int main(void)
                                         tl_server_setup, tl_server_teardown),
         cmocka_unit_test_setup_teardown(when_the_client_closes_first_the_port_is_free,
                                         tl_server_setup, tl_server_teardown),
+        cmocka_unit_test_setup_teardown(a_client_gone_before_accept_ends_serv_peername,
+                                        tl_server_setup, tl_server_teardown),
+        cmocka_unit_test(cli_sockname_reports_unresolvable_and_refused),
+        cmocka_unit_test(cli_sockname_reports_a_reset),
         cmocka_unit_test(cli_sockname_rejects_bad_arguments),
         cmocka_unit_test(the_servers_reject_bad_arguments),
         cmocka_unit_test(help_prints_the_usage),

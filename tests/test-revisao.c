@@ -4,8 +4,14 @@
  *   - 1 MiB of random bytes goes through cli-echo and serv-echo unchanged;
  *   - the iterative serv-echo accepts a second connection in the kernel
  *     but answers it only after the first client leaves;
+ *   - a client gone before the accept(): serv-hello says its send() failed
+ *     and greets the next one; cli-echo reports a server that closes
+ *     before the end of the input, a reset, an input it cannot read;
+ *     stopped and continued, serv-echo (EINTR) and cli-echo go on; cli-hello
+ *     ends a greeting without a newline with one;
  *   - bad command lines: one stderr line naming the problem, the usage,
- *     exit 2; -h: the usage on stdout, exit 0; a refused connection: exit 1.
+ *     exit 2; -h: the usage on stdout, exit 0; a refused connection or a
+ *     host that does not resolve: exit 1.
  * Every wait is bounded. */
 #include "testlib.h"
 
@@ -258,6 +264,174 @@ static void the_second_client_waits_for_the_first(void **state)
     finish_server(server, expected);
 }
 
+/* ------------------------------------------------ when things go wrong */
+
+static int count_lines_with(const char *text, const char *word)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, word)) != NULL; p += strlen(word))
+        n++;
+    return n;
+}
+
+/* A client that resets before the accept(): serv-hello's send() of the
+ * greeting fails; it says so in one line and greets the next client. */
+static void serv_hello_says_a_failed_send_and_goes_on(void **state)
+{
+    struct tl_proc *server = *state;
+    unsigned port = start_server(server, SERV_HELLO, 2);
+    tl_reset_before_accept(server->pid, port);
+    int fd = connect_loopback(port);
+    char got[64];
+    int closed;
+    assert_int_equal(receive_until(fd, got, sizeof got, tl_now() + 10, &closed), 14);
+    assert_memory_equal(got, GREETING, 14);
+    close(fd);
+    int status = tl_proc_finish(server, 10);
+    char expected[160];
+    snprintf(expected, sizeof expected, "serv-hello: send to 127.0.0.1: %s\n",
+             strerror(ECONNRESET));
+    assert_string_equal(server->err.data, expected);
+    assert_int_equal(status, 0);
+    assert_int_equal(count_lines_with(server->out.data, "server: got connection from"), 2);
+}
+
+/* Starts cli-echo -p port 127.0.0.1 with its stdin a FIFO whose write end
+ * is returned (tl_start_on_a_fifo). */
+static int start_cli_echo_on_a_fifo(struct tl_proc *client, unsigned port)
+{
+    char command[512];
+    snprintf(command, sizeof command, "exec %s -p %u 127.0.0.1", CLI_ECHO, port);
+    return tl_start_on_a_fifo(client, tl_scratch, command);
+}
+
+/* The text: the server closing before the end of the input is an error:
+ * part of the input never had an echo. serv-hello greets and closes. */
+static void cli_echo_reports_a_server_that_closes_first(void **state)
+{
+    struct tl_proc *server = *state;
+    unsigned port = start_server(server, SERV_HELLO, 1);
+    struct tl_proc client;
+    int writer = start_cli_echo_on_a_fifo(&client, port);
+    int status = tl_proc_finish(&client, 10);
+    close(writer);
+    assert_false(client.timed_out);
+    assert_string_equal(client.out.data, GREETING);
+    assert_string_equal(client.err.data, "cli-echo: the server closed the connection before "
+                                         "the end of the input\n");
+    assert_int_equal(status, 1);
+    tl_proc_free(&client);
+    assert_int_equal(tl_proc_finish(server, 10), 0);
+}
+
+/* A server that resets the connection: cli-echo's recv() fails, one line. */
+static void cli_echo_reports_a_reset(void **state)
+{
+    (void)state;
+    unsigned port;
+    int listener = tl_loopback_socket(&port);
+    assert_int_equal(listen(listener, 1), 0);
+    struct tl_proc client;
+    int writer = start_cli_echo_on_a_fifo(&client, port);
+    if (!anything_within(listener, 10))
+        fail_msg("cli-echo did not connect within 10 s");
+    int fd = accept(listener, NULL, NULL);
+    assert_true(fd >= 0);
+    struct linger reset = {1, 0};
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset), 0);
+    close(fd);
+    int status = tl_proc_finish(&client, 10);
+    close(writer);
+    close(listener);
+    char expected[128];
+    snprintf(expected, sizeof expected, "cli-echo: recv: %s\n", strerror(ECONNRESET));
+    assert_string_equal(client.err.data, expected);
+    assert_int_equal(status, 1);
+    tl_proc_free(&client);
+}
+
+/* An input that cannot be read (a directory): one line, exit 1. */
+static void cli_echo_reports_an_unreadable_input(void **state)
+{
+    struct tl_proc *server = *state;
+    unsigned port = start_server(server, SERV_ECHO, 1);
+    char command[512];
+    snprintf(command, sizeof command, "exec %s -p %u 127.0.0.1 </", CLI_ECHO, port);
+    struct tl_proc client;
+    int status = tl_sh(&client, 10, command);
+    char expected[128];
+    snprintf(expected, sizeof expected, "cli-echo: read from stdin: %s\n", strerror(EISDIR));
+    assert_string_equal(client.err.data, expected);
+    assert_int_equal(status, 1);
+    tl_proc_free(&client);
+    assert_int_equal(tl_proc_finish(server, 10), 0);
+}
+
+/* Stopped and continued (Ctrl-Z, fg) while they wait, serv-echo in recv()
+ * (it has a time limit: EINTR, and it tries again) and cli-echo in poll()
+ * (restarted): the echo goes on as if nothing had happened. */
+static void a_stop_and_continue_changes_nothing(void **state)
+{
+    struct tl_proc *server = *state;
+    unsigned port = start_server(server, SERV_ECHO, 1);
+    struct tl_proc client;
+    int writer = start_cli_echo_on_a_fifo(&client, port);
+    double deadline = tl_now() + 10; /* connected: the server names it */
+    while (strstr(tl_text_str(&server->out), "got connection") == NULL && tl_now() < deadline)
+        tl_proc_pump(server, deadline);
+    tl_stop_and_continue(server->pid); /* in recv() */
+    tl_stop_and_continue(client.pid);  /* in poll() */
+    const char *line = "still here\n";
+    assert_int_equal(write(writer, line, strlen(line)), (ssize_t)strlen(line));
+    close(writer);
+    int status = tl_proc_finish(&client, 10);
+    assert_string_equal(client.err.data, "");
+    assert_string_equal(client.out.data, line);
+    assert_int_equal(status, 0);
+    tl_proc_free(&client);
+    assert_int_equal(tl_proc_finish(server, 10), 0);
+    assert_string_equal(server->err.data, "");
+}
+
+/* The text: the bytes received go to the output as they came; if they do
+ * not end with a newline, cli-hello adds one. */
+static void cli_hello_ends_the_greeting_with_a_newline(void **state)
+{
+    (void)state;
+    const char *greetings[] = {"no newline", "", "two\nlines\n"};
+    const char *outputs[] = {"Received: no newline\n", "Received: \n",
+                             "Received: two\nlines\n"};
+    for (size_t i = 0; i < 3; i++) {
+        unsigned port;
+        int listener = tl_loopback_socket(&port);
+        assert_int_equal(listen(listener, 1), 0);
+        char port_text[16];
+        snprintf(port_text, sizeof port_text, "%u", port);
+        struct tl_proc client;
+        char *argv[] = {CLI_HELLO, "-p", port_text, "127.0.0.1", NULL};
+        assert_int_equal(tl_proc_start(&client, argv), 0);
+        if (!anything_within(listener, 10))
+            fail_msg("cli-hello did not connect within 10 s");
+        int fd = accept(listener, NULL, NULL);
+        assert_true(fd >= 0);
+        send_text(fd, greetings[i]);
+        close(fd);
+        close(listener);
+        check_clean_exit(&client, tl_proc_finish(&client, 10), outputs[i]);
+    }
+}
+
+static void clients_report_a_host_that_does_not_resolve(void **state)
+{
+    (void)state;
+    /* RFC 2606 reserves .invalid: no resolver answers for it. */
+    check_failure(ARGS(CLI_HELLO, "no-such-host.invalid"), 1,
+                  "cli-hello: ", WORDS("cannot resolve host", "'no-such-host.invalid'"),
+                  NULL);
+    check_failure(ARGS(CLI_ECHO, "no-such-host.invalid"), 1,
+                  "cli-echo: ", WORDS("cannot resolve host", "'no-such-host.invalid'"), NULL);
+}
+
 /* ------------------------------------------------------ bad input */
 
 struct program {
@@ -422,6 +596,17 @@ int main(void)
                                         tl_server_teardown),
         cmocka_unit_test_setup_teardown(the_second_client_waits_for_the_first,
                                         tl_server_setup, tl_server_teardown),
+        cmocka_unit_test_setup_teardown(serv_hello_says_a_failed_send_and_goes_on,
+                                        tl_server_setup, tl_server_teardown),
+        cmocka_unit_test_setup_teardown(cli_echo_reports_a_server_that_closes_first,
+                                        tl_server_setup, tl_server_teardown),
+        cmocka_unit_test(cli_echo_reports_a_reset),
+        cmocka_unit_test_setup_teardown(cli_echo_reports_an_unreadable_input, tl_server_setup,
+                                        tl_server_teardown),
+        cmocka_unit_test_setup_teardown(a_stop_and_continue_changes_nothing, tl_server_setup,
+                                        tl_server_teardown),
+        cmocka_unit_test(cli_hello_ends_the_greeting_with_a_newline),
+        cmocka_unit_test(clients_report_a_host_that_does_not_resolve),
         cmocka_unit_test(servers_reject_bad_ports),
         cmocka_unit_test(servers_reject_bad_connection_counts),
         cmocka_unit_test(servers_reject_extra_arguments_and_unknown_options),

@@ -1,5 +1,6 @@
-/* test-robustez: every server of the book, the real programs in build/bin,
- * when things go wrong around it, on 127.0.0.1 and ephemeral ports.
+/* test-robustez: every server of the book, the real programs in build/bin
+ * (or $WORKBOOK_BIN: make coverage runs it with its own builds), when
+ * things go wrong around it, on 127.0.0.1 and ephemeral ports.
  *   - out of descriptors (prlimit --nofile=4: accept() fails with EMFILE
  *     while a client waits), a server neither dies nor floods stderr: one
  *     line in 1.5 s; when the limit is raised (prlimit --pid) it serves
@@ -18,18 +19,18 @@
 #include "testlib.h"
 
 static const char *const servers[] = {
-    "build/bin/serv-hello",
-    "build/bin/serv-echo",
-    "build/bin/serv-32kb",
-    "build/bin/serv-peername",
-    "build/bin/serv-noreuse",
-    "build/bin/serv-int",
-    "build/bin/serv-int-net",
-    "build/bin/serv-msg",
-    "build/bin/serv-echo-fork",
-    "build/bin/serv-echo-fork-zombie",
-    "build/bin/serv-echo-fork-signal",
-    "build/bin/serv-echo-fork-bytewise",
+    "serv-hello",
+    "serv-echo",
+    "serv-32kb",
+    "serv-peername",
+    "serv-noreuse",
+    "serv-int",
+    "serv-int-net",
+    "serv-msg",
+    "serv-echo-fork",
+    "serv-echo-fork-zombie",
+    "serv-echo-fork-signal",
+    "serv-echo-fork-bytewise",
 };
 #define SERVERS (sizeof servers / sizeof servers[0])
 
@@ -55,13 +56,13 @@ static void out_of_descriptors_a_server_waits_says_it_once_and_recovers(void **s
     for (size_t i = 0; i < SERVERS; i++) {
         char *argv[] = {"/usr/bin/prlimit",
                         "--nofile=4:64",
-                        (char *)servers[i],
+                        tl_bin(servers[i]),
                         "-p",
                         "0",
                         "-n",
                         "1",
                         NULL};
-        unsigned port = tl_program_start_argv(&proc[i], argv, servers[i]);
+        unsigned port = tl_program_start_argv(&proc[i], argv, tl_bin(servers[i]));
         clients[i] = tl_connect_loopback(port); /* the kernel completes it */
     }
     double until = tl_now() + 1.5;
@@ -168,7 +169,7 @@ static void with_a_full_standard_output_h_exits_1(void **state)
     (void)state;
     for (size_t i = 0; i < PROGRAMS; i++) {
         char command[256];
-        snprintf(command, sizeof command, "exec build/bin/%s -h >/dev/full", programs[i]);
+        snprintf(command, sizeof command, "exec %s -h >/dev/full", tl_bin(programs[i]));
         check_lost_output(programs[i], command);
     }
 }
@@ -179,31 +180,34 @@ static void with_a_full_standard_output_a_client_exits_1(void **state)
     static const struct {
         const char *client, *server, *command;
     } runs[] = {
-        {"cli-hello", "serv-hello", "exec build/bin/cli-hello -p %u 127.0.0.1"},
-        {"cli-echo", "serv-echo", "echo hi | exec build/bin/cli-echo -p %u 127.0.0.1"},
-        {"cli-32kb", "serv-32kb", "exec build/bin/cli-32kb -p %u 127.0.0.1"},
-        {"cli-sockname", "serv-peername", "exec build/bin/cli-sockname -p %u 127.0.0.1"},
-        {"cli-int", "serv-int", "exec build/bin/cli-int -p %u 127.0.0.1 5"},
-        {"cli-int-net", "serv-int-net", "exec build/bin/cli-int-net -p %u 127.0.0.1 5"},
-        {"cli-msg", "serv-msg", "echo hi | exec build/bin/cli-msg -p %u 127.0.0.1"},
+        {"cli-hello", "serv-hello", "exec %s/cli-hello -p %u 127.0.0.1"},
+        {"cli-echo", "serv-echo", "echo hi | exec %s/cli-echo -p %u 127.0.0.1"},
+        {"cli-32kb", "serv-32kb", "exec %s/cli-32kb -p %u 127.0.0.1"},
+        {"cli-sockname", "serv-peername", "exec %s/cli-sockname -p %u 127.0.0.1"},
+        {"cli-int", "serv-int", "exec %s/cli-int -p %u 127.0.0.1 5"},
+        {"cli-int-net", "serv-int-net", "exec %s/cli-int-net -p %u 127.0.0.1 5"},
+        {"cli-msg", "serv-msg", "echo hi | exec %s/cli-msg -p %u 127.0.0.1"},
         {"cli-many-connections", "serv-echo-fork",
-         "exec build/bin/cli-many-connections -c 1 -p %u 127.0.0.1"},
+         "exec %s/cli-many-connections -c 1 -p %u 127.0.0.1"},
     };
     for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
-        char server_path[128], format[256], command[300];
-        snprintf(server_path, sizeof server_path, "build/bin/%s", runs[i].server);
+        char format[256], command[512];
         struct tl_proc server;
-        unsigned port = tl_program_start(&server, server_path, 1);
+        unsigned port = tl_program_start(&server, tl_bin(runs[i].server), 1);
         snprintf(format, sizeof format, "%s >/dev/full", runs[i].command);
-        snprintf(command, sizeof command, format, port);
+        snprintf(command, sizeof command, format, tl_bin_dir(), port);
         check_lost_output(runs[i].client, command);
         tl_proc_finish(&server, 20);
         tl_proc_free(&server);
     }
-    check_lost_output("show-bytes", "exec build/bin/show-bytes 5 >/dev/full");
-    check_lost_output("sizes", "exec build/bin/sizes >/dev/full");
-    check_lost_output("accept-vs-getpeername",
-                      "exec build/bin/accept-vs-getpeername >/dev/full");
+    static const char *const alone[][2] = {
+        {"show-bytes", "5"}, {"sizes", ""}, {"accept-vs-getpeername", ""}};
+    for (size_t i = 0; i < sizeof alone / sizeof alone[0]; i++) {
+        char command[512];
+        snprintf(command, sizeof command, "exec %s %s >/dev/full", tl_bin(alone[i][0]),
+                 alone[i][1]);
+        check_lost_output(alone[i][0], command);
+    }
 }
 
 /* A port that was free a moment ago (bound, then closed). */
@@ -220,7 +224,8 @@ static void with_a_full_standard_output_a_server_exits_1(void **state)
     for (size_t i = 0, tries = 0; i < SERVERS; i++) {
         unsigned port = free_port();
         char command[256];
-        snprintf(command, sizeof command, "exec %s -p %u -n 1 >/dev/full", servers[i], port);
+        snprintf(command, sizeof command, "exec %s -p %u -n 1 >/dev/full", tl_bin(servers[i]),
+                 port);
         char *argv[] = {"/bin/sh", "-c", command, NULL};
         struct tl_proc server;
         if (tl_proc_start(&server, argv) == -1)
@@ -253,7 +258,7 @@ static void with_a_full_standard_output_a_server_exits_1(void **state)
         close(client);
         int status = tl_proc_finish(&server, 20);
         const char *err = tl_text_str(&server.err);
-        const char *name = strrchr(servers[i], '/') + 1;
+        const char *name = servers[i];
         size_t said = stdout_complaints(err, name);
         print_message("  %-24s exit %d: %s", name, status, err);
         /* One line from the server; a concurrent server's child (it
@@ -270,9 +275,8 @@ static void with_a_full_standard_output_a_server_exits_1(void **state)
 #define CONNECTION_TIMEOUT 10 /* chapter 1's: an iterative server's limit */
 
 static const char *const iterative[] = {
-    "build/bin/serv-hello",    "build/bin/serv-echo",    "build/bin/serv-32kb",
-    "build/bin/serv-peername", "build/bin/serv-noreuse", "build/bin/serv-int",
-    "build/bin/serv-int-net",  "build/bin/serv-msg",
+    "serv-hello",   "serv-echo", "serv-32kb",    "serv-peername",
+    "serv-noreuse", "serv-int",  "serv-int-net", "serv-msg",
 };
 #define ITERATIVE (sizeof iterative / sizeof iterative[0])
 
@@ -328,7 +332,7 @@ static double hostile_then_polite(void (*hostile)(int fd, const char *server), d
     struct polite good[ITERATIVE];
     double served_at[ITERATIVE];
     for (size_t i = 0; i < count; i++) {
-        unsigned port = tl_program_start(&proc[i], list[i], 2);
+        unsigned port = tl_program_start(&proc[i], tl_bin(list[i]), 2);
         bad[i] = tl_connect_loopback(port);
         hostile(bad[i], list[i]);
         polite_start(&good[i], port);
@@ -400,7 +404,7 @@ static void an_idle_client_holds_an_iterative_server_for_the_timeout_only(void *
 static void a_client_that_never_reads_holds_serv_echo_for_the_timeout_only(void **state)
 {
     (void)state;
-    static const char *const echo[] = {"build/bin/serv-echo"};
+    static const char *const echo[] = {"serv-echo"};
     /* The limit is per call: a send() that moved some bytes before it
      * returns them, and send_all() waits again; three limits at most here. */
     hostile_then_polite(send_and_never_read, 3 * CONNECTION_TIMEOUT + 15, echo, 1);
@@ -461,7 +465,7 @@ static void a_half_closed_or_reset_client_does_not_stop_a_server(void **state)
 static void ten_megabytes_to_serv_hello_do_not_kill_it(void **state)
 {
     (void)state;
-    static const char *const hello[] = {"build/bin/serv-hello", "build/bin/serv-int"};
+    static const char *const hello[] = {"serv-hello", "serv-int"};
     hostile_then_polite(send_ten_megabytes, CONNECTION_TIMEOUT - 2, hello, 2);
 }
 

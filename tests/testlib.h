@@ -527,6 +527,82 @@ static inline int tl_loopback_socket(unsigned *port)
     return fd;
 }
 
+/* ------------------------------------------------- hostile timing */
+
+/* A client that connects and resets (SO_LINGER 0) before the server
+ * accept()s: the server (pid, listening on 127.0.0.1 port) is stopped
+ * (SIGSTOP) meanwhile, so the kernel completes the handshake and takes
+ * the RST while the connection waits in the queue; then it goes on
+ * (SIGCONT), and its accept() returns a connection already reset. */
+static inline void tl_reset_before_accept(pid_t server, unsigned port)
+{
+    assert_int_equal(kill(server, SIGSTOP), 0);
+    int fd = tl_connect_within(port, 10);
+    struct linger reset = {1, 0};
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset), 0);
+    close(fd); /* on loopback the RST arrives before close() returns */
+    assert_int_equal(kill(server, SIGCONT), 0);
+}
+
+/* The state letter of process pid (/proc/PID/stat: R, S, T, Z...), or 0. */
+static inline char tl_process_state(pid_t pid)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *file = fopen(path, "r");
+    if (file == NULL)
+        return 0;
+    char *got = fgets(line, sizeof line, file);
+    fclose(file);
+    const char *after = got ? strrchr(line, ')') : NULL;
+    char state;
+    return after != NULL && sscanf(after, ") %c", &state) == 1 ? state : 0;
+}
+
+/* Waits (at most 10 s) until pid sleeps in a call (state S), then stops
+ * it and lets it go on, as Ctrl-Z and fg do. On Linux a recv() or send()
+ * on a socket with a time limit (SO_RCVTIMEO, SO_SNDTIMEO) fails then with
+ * EINTR, even with no signal handler; most other calls, poll() among
+ * them, are restarted by the kernel (man 7 signal). */
+static inline void tl_stop_and_continue(pid_t pid)
+{
+    double deadline = tl_now() + 10;
+    while (tl_process_state(pid) != 'S' && tl_now() < deadline)
+        tl_sleep(0.01);
+    tl_sleep(0.05); /* still asleep: in the call that waits */
+    assert_int_equal(kill(pid, SIGSTOP), 0);
+    deadline = tl_now() + 10;
+    while (tl_process_state(pid) != 'T' && tl_now() < deadline)
+        tl_sleep(0.01);
+    assert_int_equal(kill(pid, SIGCONT), 0);
+}
+
+/* Starts the shell command line command with its stdin a FIFO made in
+ * directory dir, and returns the FIFO's write end: the input stays open,
+ * with nothing in it, until the test writes to it or closes it. */
+static inline int tl_start_on_a_fifo(struct tl_proc *proc, const char *dir,
+                                     const char *command)
+{
+    char fifo[512], line[2048];
+    snprintf(fifo, sizeof fifo, "%s/input.fifo", dir);
+    unlink(fifo);
+    if (mkfifo(fifo, 0600) == -1)
+        fail_msg("mkfifo %s: %s", fifo, strerror(errno));
+    snprintf(line, sizeof line, "%s <'%s'", command, fifo);
+    char *argv[] = {"/bin/sh", "-c", line, NULL};
+    if (tl_proc_start(proc, argv) == -1)
+        fail_msg("cannot start %s", line);
+    int writer = -1;
+    double deadline = tl_now() + 10; /* until the shell opens its end */
+    while ((writer = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) == -1 && errno == ENXIO &&
+           tl_now() < deadline)
+        tl_sleep(0.01);
+    if (writer == -1)
+        fail_msg("%s did not open its input: %s", line, strerror(errno));
+    unlink(fifo);
+    return writer;
+}
+
 /* ------------------------------------------------ our own stderr */
 
 /* Sends what this process writes to stderr into a pipe and returns its
