@@ -468,9 +468,7 @@ static void the_bytewise_echo_gives_back_the_same_bytes(void **state)
 {
     struct tl_proc *server = *state;
     static unsigned char data[200 * 1024 + 17];
-    srand(1623);
-    for (size_t i = 0; i < sizeof data; i++)
-        data[i] = (unsigned char)(rand() >> 5);
+    tl_fill_pattern(data, sizeof data, 1623);
     const size_t sizes[] = {1, 2, sizeof data};
     for (size_t v = 0; v < 4; v += 3) { /* serv-echo-fork and the bytewise one */
         unsigned port = tl_program_start(server, fork_server(v), 3);
@@ -616,10 +614,11 @@ static void check_rate_line(const char *out, long count)
 {
     long n;
     double seconds, rate;
-    char newline;
-    if (sscanf(out, "client: %ld connections in %lf s: %lf connections/s%c", &n, &seconds,
-               &rate, &newline) != 4 ||
-        newline != '\n' || out[strlen(out) - 1] != '\n' || tl_count_lines(out) != 1)
+    const char *rest = out;
+    if (tl_skip(&rest, "client: ") != 0 || tl_scan_long(&rest, 10, &n) != 0 ||
+        tl_skip(&rest, " connections in ") != 0 || tl_scan_double(&rest, &seconds) != 0 ||
+        tl_skip(&rest, " s: ") != 0 || tl_scan_double(&rest, &rate) != 0 ||
+        tl_skip(&rest, " connections/s\n") != 0 || *rest != '\0')
         fail_msg("cli-many-connections printed '%s'", out);
     assert_int_equal(n, count);
     assert_true(seconds >= 0);
