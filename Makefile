@@ -49,6 +49,19 @@ INTEGRATION_TESTS := $(patsubst %,build/tests/test-%,revisao fronteiras bad-inpu
 # Under valgrind (some 20 times slower) make test runs one of them, chapter
 # 2's client and server (4 s); make valgrind runs them all (2 minutes).
 VALGRIND_TESTS := build/tests/test-fronteiras
+# The libFuzzer harnesses (tests/fuzz/fuzz-TARGET.c, into build/fuzz/TARGET)
+# need clang's fuzzer runtime. For the goals that use them, FUZZ_MISSING
+# says why clang cannot link a fuzzer (empty when it can); then they are
+# not built, make test skips them saying so, and make fuzz fails.
+FUZZ_CC = clang
+FUZZ_CFLAGS = -std=c11 -Wall -Wextra -Wpedantic -Werror -Wno-misleading-indentation -O1 -g \
+              -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
+ifneq ($(filter test check fuzz build/fuzz/%,$(MAKECMDGOALS)),)
+FUZZ_MISSING := $(shell FUZZ_CC=$(FUZZ_CC) tests/fuzz/run-fuzzers --missing)
+FUZZERS := $(if $(FUZZ_MISSING),,$(FUZZ_TARGETS:%=build/fuzz/%))
+endif
 # What each step needs installed (tools/install-deps GROUP): noweb and cc
 # to tangle and compile, TeX Live and friends for the book and the tests,
 # the lab's packages (optional: without them the lab shows its recorded run).
@@ -81,11 +94,12 @@ VALGRIND_PROGRAMS = $(NATIVE_PROGRAMS:build/bin/%=build/bin-valgrind/%)
 LINT_PROGRAMS = $(foreach c,$(CHAPTERS),$(PROGRAMS_$(c):%=tangle/$(c)/%.c))
 LINT_C = $(LINT_PROGRAMS) $(wildcard tools/*.c) $(TEST_SOURCES)
 LINT_REPORTS = $(foreach t,cppcheck clang-tidy clang-format,$(LINT_C:%=build/lint/%.$(t))) \
-               build/lint/tests/testlib.h.clang-format
+               build/lint/tests/testlib.h.clang-format \
+               $(patsubst %,build/lint/%.clang-format,$(wildcard tests/fuzz/*.[ch]))
 
 # ---------------------------------------------------------------- targets
 
-.PHONY: all tangle programs sanitized valgrind lint coverage experiments pdf test check bench deps help clean distclean
+.PHONY: all tangle programs sanitized valgrind lint coverage fuzz experiments pdf test check bench deps help clean distclean
 
 all: pdf ## Install what is missing, tangle, build, run the experiments, write build/workbook.pdf
 
@@ -98,8 +112,8 @@ experiments: $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) ## Run the cha
 
 pdf: build/workbook.pdf ## Weave the chapters and typeset build/workbook.pdf
 
-test: all $(TEST_BINARIES) $(SANITIZED_PROGRAMS) $(VALGRIND_PROGRAMS) ## Run every test, the integration tests also with the sanitized builds; the last line says "N passed, N failed"
-	$(Q)tests/run $(TEST_BINARIES) \
+test: all $(TEST_BINARIES) $(SANITIZED_PROGRAMS) $(VALGRIND_PROGRAMS) $(FUZZERS) ## Run every test, the integration tests also with the sanitized builds; the last line says "N passed, N failed"
+	$(Q)FUZZ_MISSING='$(FUZZ_MISSING)' tests/run $(TEST_BINARIES) tests/fuzz/run-fuzzers \
 	    $(foreach s,$(SANITIZERS),WORKBOOK_BIN=build/bin-$(firstword $(subst :, ,$(s))) $(INTEGRATION_TESTS)) \
 	    WORKBOOK_BIN=build/bin-valgrind $(VALGRIND_TESTS)
 
@@ -127,6 +141,9 @@ coverage: all $(COVERAGE_TESTS) | $(DEPS_BOOK) ## Line and branch coverage (gcov
 	$(call step,COVER,build/coverage/)
 	$(Q)tools/coverage $(foreach u,$(UNIT_NAMES),--unit $(u) '$(or $(UNIT_WRAPS_$(u)),$(UNIT_WRAPS))') \
 	    $(COVERAGE_TESTS)
+
+fuzz: $(FUZZERS) ## Fuzz each harness of tests/fuzz/ FUZZ_SECONDS (60) s; prints the inputs run; fails on a crash, kept in build/fuzz/crashes/
+	$(Q)FUZZ_MISSING='$(FUZZ_MISSING)' tests/fuzz/run-fuzzers -t $(FUZZ_SECONDS)
 
 sanitized: $(SANITIZED_PROGRAMS) ## Build every program with ASan+UBSan into build/bin-asan/ (gcc) and build/bin-asan-clang/
 
@@ -318,6 +335,46 @@ build/tests/test-%: tests/test-%.c $(wildcard tests/testlib.h) | $(DEPS_BOOK)
 	$(call step,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< -lcmocka
+
+# The fuzzers. A harness includes the tangled program it fuzzes (or
+# tools/nwpandoc.c); fuzz-options also takes chapter 1's option chunks
+# whole (tests/fuzz/chunks), and fuzz-command-lines links the programs
+# below, each compiled on its own with main() renamed main_NAME.
+FUZZ_SUPPORT := tests/fuzz/support.c $(wildcard tests/fuzz/*.h)
+FUZZ_PROGRAMS := 01-revisao-cliente-servidor/serv-echo 01-revisao-cliente-servidor/cli-echo \
+                 03-getsockname-e-portas/cli-sockname 03-getsockname-e-portas/accept-vs-getpeername \
+                 04-dados-binarios/show-bytes 04-dados-binarios/sizes 04-dados-binarios/cli-int \
+                 04-dados-binarios/cli-int-net 05-servidor-concorrente/cli-many-connections
+FUZZ_NEEDS_numbers := tangle/04-dados-binarios/cli-int.c
+FUZZ_NEEDS_options := tangle/01-revisao-cliente-servidor/serv-echo.c build/fuzz/chunks/.done
+FUZZ_NEEDS_command-lines := $(FUZZ_PROGRAMS:%=build/fuzz/obj/%.o)
+FUZZ_NEEDS_frames := tangle/04-dados-binarios/serv-msg.c
+FUZZ_NEEDS_nwpandoc := tools/nwpandoc.c
+# The calls a harness replaces (ld --wrap): the network, up to the first
+# step that shows what a command line meant; recv(), which serves frames.
+FUZZ_WRAPS_command-lines := \
+    -Wl,--wrap=getaddrinfo,--wrap=freeaddrinfo,--wrap=socket,--wrap=setsockopt,--wrap=bind \
+    -Wl,--wrap=connect,--wrap=send
+FUZZ_WRAPS_frames := -Wl,--wrap=recv
+
+define fuzz_rule
+build/fuzz/$(1): tests/fuzz/fuzz-$(1).c $(FUZZ_SUPPORT) $(FUZZ_NEEDS_$(1)) | $(DEPS_TANGLE)
+	$$(call step,CC,$$@)
+	@mkdir -p $$(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Ibuild/fuzz/chunks -o $$@ $$< \
+	    tests/fuzz/support.c $(filter %.o,$(FUZZ_NEEDS_$(1))) $(FUZZ_WRAPS_$(1))
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
+
+build/fuzz/obj/%.o: tangle/%.c $(FUZZ_SUPPORT)
+	$(call step,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -include tests/fuzz/redirect.h \
+	    -Dmain=main_$(subst -,_,$(notdir $*)) -c -o $@ $<
+
+build/fuzz/chunks/.done: $(CHAPTER_FILES) tests/fuzz/chunks | $(DEPS_TANGLE)
+	$(call step,CHUNKS,build/fuzz/chunks/)
+	$(Q)tests/fuzz/chunks $(@D) $(CHAPTER_FILES) && touch $@
 
 # The experiments read RECORDED; this stamp is touched when its value is
 # not the one the last build used, so `make RECORDED=1` runs them again.

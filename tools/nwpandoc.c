@@ -321,6 +321,11 @@ static char *run_pandoc(const char *pandoc, const struct text *markdown,
     return latex.data;
 }
 
+/* What turns the Markdown into LaTeX: pandoc. The fuzz harness
+ * (tests/fuzz/fuzz-nwpandoc.c) puts a stand-in here that runs no process. */
+static char *(*convert_markdown)(const char *pandoc, const struct text *markdown,
+                                 const struct origins *origins) = run_pandoc;
+
 /* Emits one LaTeX line of a documentation chunk, turning each placeholder
  * back into the quote tokens it stood for. */
 static void emit_latex_line(const char *line, const struct lines *pipeline,
@@ -482,6 +487,12 @@ int main(int argc, char **argv)
         }
         if (strcmp(token, "@nl") == 0)
             source_line++;
+        /* The chunks and quotes nest as markup writes them, or the
+         * second pass would read what the first did not fill in. */
+        if ((starts_with(token, "@begin docs ") && in_docs) ||
+            (starts_with(token, "@end docs ") && (!in_docs || in_quote)))
+            die("%s:%zu: '%s' out of place in the noweb pipeline", source_name, source_line,
+                token);
         if (starts_with(token, "@begin docs ")) {
             in_docs = 1;
             docs_first_line[docs_count] = 0;
@@ -524,7 +535,8 @@ int main(int argc, char **argv)
     if (in_docs || in_quote)
         die("%s: the noweb pipeline ends inside a documentation chunk or quote", source_name);
 
-    char *latex = docs_count > 0 ? run_pandoc(pandoc, &markdown, &origins) : strdup("");
+    char *latex =
+        docs_count > 0 ? convert_markdown(pandoc, &markdown, &origins) : strdup("");
     if (latex == NULL)
         die("out of memory");
 
@@ -599,8 +611,8 @@ int main(int argc, char **argv)
         if (starts_with(token, "@begin code ")) {
             for (size_t j = i + 1;
                  j < pipeline.count && !starts_with(pipeline.item[j], "@end code"); j++) {
-                const char *name = pipeline.item[j] + 6;
                 if (starts_with(pipeline.item[j], "@defn ")) {
+                    const char *name = pipeline.item[j] + 6;
                     /* Data files (*.tsv) are roots too, but no programs. */
                     if (is_root(&pipeline, name) && !defined_before(&pipeline, i, name) &&
                         !is_data_file(name))
