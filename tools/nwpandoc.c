@@ -535,8 +535,7 @@ int main(int argc, char **argv)
     if (in_docs || in_quote)
         die("%s: the noweb pipeline ends inside a documentation chunk or quote", source_name);
 
-    char *latex =
-        docs_count > 0 ? convert_markdown(pandoc, &markdown, &origins) : strdup("");
+    char *latex = docs_count > 0 ? convert_markdown(pandoc, &markdown, &origins) : strdup("");
     if (latex == NULL)
         die("out of memory");
 
