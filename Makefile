@@ -342,3 +342,9 @@ build/sheets/%.pdf: chapters/%.nw build/workbook.pdf tools/sheet $(EXERCISE_TOOL
 build/stamps/woven: tools/nwsolutions
 # make test checks the editions, the sheets and the grader.
 test: build/workbook-instructor.pdf $(SHEETS) $(SOLUTIONS)
+
+# make bench also times the grader on a class of 200 (tests/bench-grade).
+.PHONY: bench-grade
+bench-grade: $(SOLUTIONS) ## Time the grader on 200 submissions of one exercise (EX=2.3, N=200)
+	$(Q)tests/bench-grade $(or $(EX),2.3) $(or $(N),200)
+bench: bench-grade
