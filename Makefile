@@ -385,3 +385,59 @@ build/stamps/recorded-$(RECORDED): FORCE
 # FORCE is phony, so the rules that use it always run.
 .PHONY: FORCE
 FORCE:
+
+# ------------------------------------------------------------ exercises
+# The exercises' solutions (in the .nw, after each exercise, between
+# "::: solucao" and ":::"), the instructor edition, the exercise sheets
+# and the autograder. None of it is built by `make`; `make test` checks
+# all of it.
+
+.PHONY: instructor sheets solutions grade
+SOLUTIONS := build/stamps/solutions
+# One sheet per chapter that has exercises.
+SHEETS = $(patsubst %,build/sheets/%.pdf,$(shell grep -l '^\\exercicio' $(CHAPTER_FILES) | xargs -n 1 basename | sed 's/\.nw$$//'))
+EXERCISE_TOOLS := tools/exercises tools/nwsolutions tools/nwcheck
+
+instructor: build/workbook-instructor.pdf ## The instructor edition, every solution after its exercise: build/workbook-instructor.pdf
+
+sheets: $(SHEETS) ## One exercise sheet per chapter, with a header for the student's name: build/sheets/NN-slug.pdf
+
+solutions: $(SOLUTIONS) ## Tangle the reference solutions into build/solutions/LABEL/ (never into tangle/)
+
+# make grade: the gradable exercises; EX=2.3 FILE=x.c grades one file,
+# EX=2.3 DIR=folder/ every .c in it (J=N jobs, default the cores).
+grade: $(SOLUTIONS) | $(DEPS_BOOK) ## List the gradable exercises; EX=2.3 FILE=x.c grades a file, EX=2.3 DIR=d/ a class (J=jobs)
+	$(Q)tools/grade $(if $(J),-j $(J)) $(EX) $(FILE) $(DIR)
+
+$(SOLUTIONS): $(CHAPTER_FILES) tools/tangle-solutions tools/nwcheck | $(DEPS_TANGLE)
+	$(call step,TANGLE,build/solutions/)
+	$(Q)tools/tangle-solutions build/solutions $(CHAPTER_FILES)
+	@mkdir -p $(@D) && touch $@
+
+build/stamps/woven-instructor: $(CHAPTER_FILES) $(WEAVE_TOOLS) tools/nwsolutions $(CHAPTERS:%=build/stamps/%.tangled) | $(DEPS_BOOK)
+	$(call step,WEAVE,chapters/*.nw [instructor])
+	$(Q)tools/weave -e instructor build/chapters-instructor build/tools/nwpandoc build/nwline $(CHAPTER_FILES)
+	@mkdir -p $(@D) && touch $@
+
+build/workbook-instructor.pdf: $(BOOK_SOURCES) build/stamps/woven-instructor build/tex/chapters.tex \
+                               build/tex/revision.tex build/tex/seed-listings.tex $(SEED_LISTINGS) \
+                               $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) tools/latex
+	$(call step,LATEX,$@)
+	$(Q)tools/latex book/workbook-instructor.tex $@
+
+# A sheet quotes the book's numbers (Tabela 3.1 do caderno): it reads the
+# labels of the student edition's build/latex/workbook.aux.
+build/sheets/%.pdf: chapters/%.nw build/workbook.pdf tools/sheet $(EXERCISE_TOOLS) | $(DEPS_BOOK)
+	$(call step,SHEET,$@)
+	$(Q)tools/sheet $< build/latex/workbook.aux $@
+
+# The student edition has no solution: weaving it runs nwsolutions too.
+build/stamps/woven: tools/nwsolutions
+# make test checks the editions, the sheets and the grader.
+test: build/workbook-instructor.pdf $(SHEETS) $(SOLUTIONS)
+
+# make bench also times the grader on a class of 200 (tests/bench-grade).
+.PHONY: bench-grade
+bench-grade: $(SOLUTIONS) ## Time the grader on 200 submissions of one exercise (EX=2.3, N=200)
+	$(Q)tests/bench-grade $(or $(EX),2.3) $(or $(N),200)
+bench: bench-grade

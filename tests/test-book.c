@@ -62,16 +62,27 @@ static void add_code_line(const char *file, size_t line, const char *text, size_
 }
 
 /* Reads the code chunks of one .nw: a chunk runs from "<<name>>=" to a
- * line "@" or "@ ..." (or the next chunk). */
+ * line "@" or "@ ..." (or the next chunk). The exercises' solutions
+ * ("::: solucao" to ":::") are left out: a reader's answer may repeat
+ * the book's code, which the student edition shows without it. */
 static void read_code(const char *file, size_t *chunk)
 {
     struct tl_text text;
     read_or_fail(file, &text);
     char line[2048];
-    int in_code = 0;
+    int in_code = 0, in_solution = 0;
     for (size_t i = 0; tl_line(text.data, i, line, sizeof line) == 0; i++) {
         size_t length = strlen(line);
-        if (length >= 5 && strncmp(line, "<<", 2) == 0 && strstr(line, ">>=") != NULL &&
+        if (!in_code && strncmp(line, "::: solucao", 11) == 0) {
+            in_solution = 1;
+        } else if (!in_code && strcmp(line, ":::") == 0) {
+            in_solution = 0;
+        } else if (in_solution) {
+            if (length >= 5 && strncmp(line, "<<", 2) == 0 && strstr(line, ">>=") != NULL)
+                in_code = 1;
+            else if (line[0] == '@' && (line[1] == '\0' || line[1] == ' ' || line[1] == '\t'))
+                in_code = 0;
+        } else if (length >= 5 && strncmp(line, "<<", 2) == 0 && strstr(line, ">>=") != NULL &&
             strstr(line, ">>=")[3] == '\0') {
             in_code = 1;
             (*chunk)++;

@@ -1,0 +1,6 @@
+/* expect: echoes_every_byte: the server exited with status 0 before it printed
+ * Wrong on purpose: an empty main. */
+int main(void)
+{
+    return 0;
+}

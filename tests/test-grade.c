@@ -1,0 +1,470 @@
+/* test-grade: the autograder (tools/grade, make grade) graded.
+ *
+ * - `make grade` lists at least five gradable exercises, each with the
+ *   label and title the book prints (tools/exercises);
+ * - for every gradable exercise (tests/grade/LABEL/), a class of
+ *   submissions graded as a folder: the reference solution from the
+ *   chapter (build/solutions/LABEL/) passes every test; each wrong variant
+ *   of tests/grade/LABEL/wrong/ fails, and its first failure is the one
+ *   its first line announces ("expect: TEST: reason"); an empty file does
+ *   not link and a broken one does not compile. The CSV has one line per
+ *   file;
+ * - one file: exit status 0 and "score N/N" for the reference, 1 for a
+ *   wrong variant;
+ * - a hostile submission, which tries to read the reference solution and
+ *   another student's file, write the grades and outside its directory,
+ *   fork without limit and reach another address, and otherwise answers
+ *   right: none of it works, so it scores full marks and the rest of the
+ *   class is graded as before; a fork bomb that never ends fails (hung,
+ *   or processes left behind) and leaves no process behind. Needs root
+ *   (namespaces, another user): skipped with the reason otherwise.
+ *
+ * Runs from the repository root after make solutions. */
+#include "testlib.h"
+
+#include <dirent.h>
+#include <ifaddrs.h>
+
+/* Paths are built in fixed buffers far larger than any path here. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+static char class_dir[] = "/tmp/workbook-grade-class.XXXXXX";
+
+static void read_lines_of(const char *command, char lines[][256], size_t *count, size_t max)
+{
+    FILE *pipe = popen(command, "r");
+    assert_non_null(pipe);
+    *count = 0;
+    while (*count < max && fgets(lines[*count], 256, pipe) != NULL) {
+        lines[*count][strcspn(lines[*count], "\n")] = '\0';
+        (*count)++;
+    }
+    pclose(pipe);
+}
+
+/* The gradable labels: tests/grade/LABEL/grade.conf. */
+static char labels[32][256];
+static size_t label_count;
+
+static int find_labels(void **state)
+{
+    (void)state;
+    read_lines_of("ls tests/grade/*/grade.conf | sed 's|tests/grade/||; s|/grade.conf||'",
+                  labels, &label_count, 32);
+    return 0;
+}
+
+static void lists_the_gradable_exercises(void **state)
+{
+    (void)state;
+    struct tl_proc grade;
+    assert_int_equal(tl_runl(&grade, 30, "tools/grade", (const char *)NULL), 0);
+    const char *out = tl_text_str(&grade.out);
+    if (tl_count_lines(out) < 5)
+        fail_msg("make grade lists %zu exercises, expected at least 5:\n%s",
+                 tl_count_lines(out), out);
+    static char book[64][256];
+    size_t book_count;
+    read_lines_of("tools/exercises chapters/[0-9][0-9]-*.nw | cut -f 1,3", book, &book_count,
+                  64);
+    for (size_t i = 0; i < label_count; i++) {
+        char expected[300] = "";
+        for (size_t j = 0; j < book_count; j++) {
+            char *tab = strchr(book[j], '\t');
+            if (tab != NULL && (size_t)(tab - book[j]) == strlen(labels[i]) &&
+                strncmp(book[j], labels[i], strlen(labels[i])) == 0)
+                snprintf(expected, sizeof expected, "%-5s %s", labels[i], tab + 1);
+        }
+        if (expected[0] == '\0')
+            fail_msg("tests/grade/%s/ has tests, but the book has no exercise %s", labels[i],
+                     labels[i]);
+        if (strstr(out, expected) == NULL)
+            fail_msg("make grade does not list \"%s\":\n%s", expected, out);
+    }
+    tl_proc_free(&grade);
+}
+
+/* conf VALUE of tests/grade/LABEL/grade.conf. */
+static void conf(const char *label, const char *key, char *value, size_t size)
+{
+    char path[300];
+    snprintf(path, sizeof path, "tests/grade/%s/grade.conf", label);
+    struct tl_text text = {0};
+    if (tl_read_file(path, &text) == -1)
+        fail_msg("cannot read %s", path);
+    char line[512];
+    value[0] = '\0';
+    for (size_t i = 0; tl_line(tl_text_str(&text), i, line, sizeof line) == 0; i++)
+        if (strncmp(line, key, strlen(key)) == 0 && line[strlen(key)] == '=')
+            snprintf(value, size, "%s", line + strlen(key) + 1);
+    tl_text_free(&text);
+}
+
+/* One line of a grades CSV: "file",score,max,"first failure". */
+struct grade_row {
+    char file[128];
+    int score, max;
+    char first[512];
+};
+
+/* Copies a CSV field that starts after its opening quote, "" being one
+ * quote, into out; returns where the closing quote is. */
+static char *unquote(char *p, char *out)
+{
+    while (*p && !(p[0] == '"' && p[1] != '"')) {
+        if (p[0] == '"')
+            p++;
+        *out++ = *p++;
+    }
+    *out = '\0';
+    return p;
+}
+
+static size_t read_csv(const char *path, struct grade_row *rows, size_t max)
+{
+    struct tl_text text = {0};
+    if (tl_read_file(path, &text) == -1)
+        fail_msg("the grader wrote no %s", path);
+    char line[1024];
+    size_t count = 0;
+    if (tl_line(tl_text_str(&text), 0, line, sizeof line) != 0 ||
+        strcmp(line, "file,score,max,first failure") != 0)
+        fail_msg("%s does not start with the line file,score,max,first failure", path);
+    for (size_t i = 1; count < max && tl_line(tl_text_str(&text), i, line, sizeof line) == 0;
+         i++) {
+        struct grade_row *row = &rows[count++];
+        char *p = unquote(line + 1, row->file);
+        if (sscanf(p, "\",%d,%d,", &row->score, &row->max) != 2)
+            fail_msg("%s: a line that is not \"file\",score,max,\"first\": %s", path, line);
+        p = strchr(strchr(strchr(p, ',') + 1, ',') + 1, ',') + 2;
+        unquote(p, row->first);
+    }
+    tl_text_free(&text);
+    return count;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    struct tl_text text = {0};
+    if (tl_read_file(from, &text) == -1)
+        fail_msg("cannot read %s (make solutions?)", from);
+    tl_write_file(to, tl_text_str(&text));
+    tl_text_free(&text);
+}
+
+static void every_exercise_grades_its_class(void **state)
+{
+    (void)state;
+    assert_non_null(mkdtemp(class_dir));
+    /* One class per exercise: the reference, the wrong variants, an empty
+     * file and one that does not compile; graded all at once. */
+    char command[8192] = "";
+    for (size_t i = 0; i < label_count; i++) {
+        const char *label = labels[i];
+        char dir[512], from[512], to[600], solution[128];
+        snprintf(dir, sizeof dir, "%s/%s", class_dir, label);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        conf(label, "solution", solution, sizeof solution);
+        snprintf(from, sizeof from, "build/solutions/%s/%s", label, solution);
+        snprintf(to, sizeof to, "%s/reference.c", dir);
+        copy_file(from, to);
+        snprintf(to, sizeof to, "%s/empty.c", dir);
+        tl_write_file(to, "");
+        snprintf(to, sizeof to, "%s/broken.c", dir);
+        tl_write_file(to, "int broken(void) {\n    return 0\n}\n");
+        char copy[1200];
+        snprintf(copy, sizeof copy, "cp tests/grade/%s/wrong/*.c %s/ && ", label, dir);
+        strcat(command, copy);
+    }
+    strcat(command, "for ex in");
+    for (size_t i = 0; i < label_count; i++) {
+        strcat(command, " ");
+        strcat(command, labels[i]);
+    }
+    char tail[512];
+    snprintf(tail, sizeof tail,
+             "; do GRADE_GRADES=%s/grades tools/grade -j 3 $ex %s/$ex > %s/$ex.log 2>&1 & "
+             "done; wait",
+             class_dir, class_dir, class_dir);
+    strcat(command, tail);
+    struct tl_proc grade;
+    double started = tl_now();
+    tl_sh(&grade, 280, command);
+    printf("graded %zu classes in %.1f s\n", label_count, tl_now() - started);
+    tl_proc_free(&grade);
+
+    for (size_t i = 0; i < label_count; i++) {
+        const char *label = labels[i];
+        char path[512];
+        snprintf(path, sizeof path, "%s/grades/%s.csv", class_dir, label);
+        struct grade_row rows[32];
+        size_t count = read_csv(path, rows, 32);
+        size_t wrong = 0;
+        for (size_t r = 0; r < count; r++) {
+            struct grade_row *row = &rows[r];
+            char expect[512] = "";
+            if (strcmp(row->file, "reference.c") == 0) {
+                if (row->score != row->max || row->max == 0)
+                    fail_msg("%s: the reference solution scores %d/%d: %s", label, row->score,
+                             row->max, row->first);
+                continue;
+            }
+            if (strcmp(row->file, "empty.c") == 0)
+                snprintf(expect, sizeof expect, "does not link");
+            else if (strcmp(row->file, "broken.c") == 0)
+                snprintf(expect, sizeof expect, "does not compile");
+            else {
+                wrong++;
+                char wrong_path[512];
+                snprintf(wrong_path, sizeof wrong_path, "tests/grade/%s/wrong/%s", label,
+                         row->file);
+                struct tl_text text = {0};
+                assert_int_equal(tl_read_file(wrong_path, &text), 0);
+                if (sscanf(tl_text_str(&text), "/* expect: %511[^\n]", expect) != 1)
+                    fail_msg("%s: no first line \"/* expect: TEST: reason\"", wrong_path);
+                tl_text_free(&text);
+            }
+            if (row->score >= row->max)
+                fail_msg("%s: %s passes every test (%d/%d)", label, row->file, row->score,
+                         row->max);
+            /* "TEST: detail": the first failure is TEST's, and says detail. */
+            char *detail = strstr(expect, ": ");
+            size_t test_length = detail != NULL ? (size_t)(detail - expect) : strlen(expect);
+            if (strncmp(row->first, expect, test_length) != 0 ||
+                (detail != NULL && strstr(row->first, detail + 2) == NULL))
+                fail_msg("%s: %s fails first with \"%s\", expected \"%s\"", label, row->file,
+                         row->first, expect);
+        }
+        if (count < wrong + 3 || wrong < 2)
+            fail_msg("%s: %zu lines in %s; expected the reference, an empty and a broken file "
+                     "and at least two wrong variants",
+                     label, count, path);
+        printf("%s: reference passes, %zu wrong variants and 2 bad files fail as expected\n",
+               label, wrong);
+    }
+}
+
+static void one_file_sets_the_exit_status(void **state)
+{
+    (void)state;
+    struct tl_proc grade;
+    char solution[128], path[300];
+    conf("2.3", "solution", solution, sizeof solution);
+    snprintf(path, sizeof path, "build/solutions/2.3/%s", solution);
+    if (tl_runl(&grade, 60, "tools/grade", "2.3", path, (const char *)NULL) != 0)
+        fail_msg("grading the reference of 2.3 exits %d:\n%s", grade.status,
+                 tl_text_str(&grade.out));
+    if (strstr(tl_text_str(&grade.out), "score 9/9\n") == NULL)
+        fail_msg("no \"score 9/9\" line:\n%s", tl_text_str(&grade.out));
+    tl_proc_free(&grade);
+    if (tl_runl(&grade, 60, "tools/grade", "2.3", "tests/grade/2.3/wrong/one-recv.c",
+                (const char *)NULL) != 1)
+        fail_msg("grading a wrong variant exits %d, expected 1:\n%s", grade.status,
+                 tl_text_str(&grade.out));
+    tl_proc_free(&grade);
+    if (tl_runl(&grade, 30, "tools/grade", "9.9", path, (const char *)NULL) != 2 ||
+        strstr(tl_text_str(&grade.err), "no exercise 9.9") == NULL)
+        fail_msg("an exercise the book does not have: exit %d, stderr %s", grade.status,
+                 tl_text_str(&grade.err));
+    tl_proc_free(&grade);
+}
+
+/* An IPv4 address of this machine other than loopback, or "". */
+static void outside_address(char *text, size_t size)
+{
+    text[0] = '\0';
+    struct ifaddrs *list;
+    if (getifaddrs(&list) == -1)
+        return;
+    for (struct ifaddrs *i = list; i != NULL; i = i->ifa_next)
+        if (i->ifa_addr != NULL && i->ifa_addr->sa_family == AF_INET &&
+            !(i->ifa_flags & 0x8 /* IFF_LOOPBACK */) && text[0] == '\0')
+            inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, text,
+                      (socklen_t)size);
+    freeifaddrs(list);
+}
+
+static const char hostile_source[] =
+    "#define _POSIX_C_SOURCE 200809L\n"
+    "#include <errno.h>\n#include <fcntl.h>\n#include <arpa/inet.h>\n"
+    "#include <netinet/in.h>\n#include <poll.h>\n#include <string.h>\n"
+    "#include <sys/socket.h>\n#include <sys/types.h>\n#include <sys/wait.h>\n"
+    "#include <time.h>\n#include <unistd.h>\n"
+    "/* Hostile on purpose: tries to escape, and answers right otherwise. */\n"
+    "static int escaped = -1;\n"
+    "static int try_read(const char *path) { int fd = open(path, O_RDONLY);\n"
+    "    if (fd == -1) return 0; close(fd); return 1; }\n"
+    "static int try_write(const char *path) {\n"
+    "    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0666);\n"
+    "    if (fd == -1) return 0; if (write(fd, \"HACKED\\n\", 7) < 0) return 0;\n"
+    "    close(fd); return 1; }\n"
+    "static int try_connect(const char *ip, int port) {\n"
+    "    struct sockaddr_in a; memset(&a, 0, sizeof a); a.sin_family = AF_INET;\n"
+    "    a.sin_port = htons((unsigned short)port);\n"
+    "    if (inet_pton(AF_INET, ip, &a.sin_addr) != 1) return 0;\n"
+    "    int fd = socket(AF_INET, SOCK_STREAM, 0); if (fd == -1) return 0;\n"
+    "    fcntl(fd, F_SETFL, O_NONBLOCK);\n"
+    "    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) { close(fd); return 1; }\n"
+    "    if (errno != EINPROGRESS) { close(fd); return 0; }\n"
+    "    struct pollfd p = {fd, POLLOUT, 0}; int e = 1; socklen_t l = sizeof e;\n"
+    "    if (poll(&p, 1, 1000) == 1) getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &l);\n"
+    "    close(fd); return e == 0; }\n"
+    "static int try_forks(void) { int n = 0;\n"
+    "    for (int i = 0; i < 300; i++) { pid_t pid = fork();\n"
+    "        if (pid == 0) { struct timespec t = {0, 300000000}; nanosleep(&t, 0); _exit(0); }\n"
+    "        if (pid == -1) break; n++; }\n"
+    "    while (wait(0) > 0) continue; return n >= 300; }\n"
+    "static void attack(void) { escaped = 0;\n"
+    "    if (try_read(ROOT \"/build/solutions/2.3/recv-counted.c\")) escaped |= 1;\n"
+    "    if (try_read(CLASS \"/victim.c\")) escaped |= 2;\n"
+    "    if (try_write(ROOT \"/build/grades/2.3.csv\") | try_write(CLASS \"/grades/2.3.csv\"))\n"
+    "        escaped |= 4;\n"
+    "    if (try_write(ROOT \"/build/escaped-from-the-grader\") | try_write(\"/etc/escaped\"))\n"
+    "        escaped |= 8;\n"
+    "    if (try_forks()) escaped |= 16;\n"
+    "    if (OUTSIDE[0] && try_connect(OUTSIDE, PORT)) escaped |= 32;\n"
+    "}\n"
+    "size_t recv_counted(int fd, void *buffer, size_t n, int *error) {\n"
+    "    if (escaped < 0) attack();\n"
+    "    if (escaped) { *error = 0; return 424200 + (size_t)escaped; }\n"
+    "    size_t total = 0; *error = 0;\n"
+    "    while (total < n) { ssize_t got = recv(fd, (char *)buffer + total, n - total, 0);\n"
+    "        if (got == -1) { if (errno == EINTR) continue; *error = errno; break; }\n"
+    "        if (got == 0) break; total += (size_t)got; }\n"
+    "    return total; }\n";
+
+static int processes_of_grading_users(void)
+{
+    struct tl_proc ps;
+    tl_sh(&ps, 10, "ps -e -o uid= | awk '$1 >= 61000 && $1 < 65000' | wc -l");
+    int count = atoi(tl_text_str(&ps.out));
+    tl_proc_free(&ps);
+    return count;
+}
+
+static void a_hostile_submission_stays_inside(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip(); /* printed below: the sandbox needs root */
+    char class[] = "/tmp/workbook-grade-hostile.XXXXXX";
+    assert_non_null(mkdtemp(class));
+    char path[512], cwd[400], outside[64];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    outside_address(outside, sizeof outside);
+    /* A listener on every address: a connection to the outside address
+     * would wait in its queue. */
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in any;
+    memset(&any, 0, sizeof any);
+    any.sin_family = AF_INET;
+    socklen_t length = sizeof any;
+    assert_int_equal(bind(listener, (struct sockaddr *)&any, sizeof any), 0);
+    assert_int_equal(listen(listener, 8), 0);
+    assert_int_equal(getsockname(listener, (struct sockaddr *)&any, &length), 0);
+
+    struct tl_text source = {0};
+    char header[1400];
+    snprintf(header, sizeof header,
+             "#define ROOT \"%s\"\n#define CLASS \"%s\"\n#define OUTSIDE \"%s\"\n"
+             "#define PORT %u\n",
+             cwd, class, outside, (unsigned)ntohs(any.sin_port));
+    tl_text_append(&source, header, strlen(header));
+    tl_text_append(&source, hostile_source, strlen(hostile_source));
+    snprintf(path, sizeof path, "%s/hostile.c", class);
+    tl_write_file(path, tl_text_str(&source));
+    tl_text_free(&source);
+    snprintf(path, sizeof path, "%s/victim.c", class);
+    copy_file("build/solutions/2.3/recv-counted.c", path);
+    snprintf(path, sizeof path, "%s/bomb.c", class);
+    tl_write_file(path, "#define _POSIX_C_SOURCE 200809L\n#include <stddef.h>\n"
+                        "#include <unistd.h>\n"
+                        "size_t recv_counted(int fd, void *b, size_t n, int *e)\n"
+                        "{ (void)fd, (void)b, (void)n, (void)e; for (;;) fork(); }\n");
+    snprintf(path, sizeof path, "%s/grades", class);
+    assert_int_equal(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/grades/2.3.csv", class);
+    tl_write_file(path, "before\n");
+    struct stat before;
+    int had_grades = stat("build/grades/2.3.csv", &before) == 0;
+
+    char command[1200];
+    snprintf(command, sizeof command, "GRADE_GRADES=%s/out tools/grade -j 3 2.3 %s", class,
+             class);
+    struct tl_proc grade;
+    double started = tl_now();
+    tl_sh(&grade, 250, command);
+    printf("a hostile class of 3 graded in %.1f s\n", tl_now() - started);
+    snprintf(path, sizeof path, "%s/out/2.3.csv", class);
+    struct grade_row rows[8];
+    size_t count = read_csv(path, rows, 8);
+    if (count != 3)
+        fail_msg("%zu lines in the grades, expected 3:\n%s", count, tl_text_str(&grade.out));
+    for (size_t i = 0; i < count; i++) {
+        struct grade_row *row = &rows[i];
+        if (strcmp(row->file, "bomb.c") == 0) {
+            if (row->score != 0 || (strstr(row->first, "hung") == NULL &&
+                                    strstr(row->first, "left processes") == NULL &&
+                                    strstr(row->first, "crashed") == NULL))
+                fail_msg("the fork bomb scored %d/%d: %s", row->score, row->max, row->first);
+        } else if (row->score != row->max) {
+            /* 424200 + k: attack k worked (1 solutions, 2 another student's
+             * file, 4 the grades, 8 outside its directory, 16 the process
+             * limit, 32 the network). */
+            fail_msg("%s scored %d/%d: %s", row->file, row->score, row->max, row->first);
+        }
+    }
+    struct tl_text text = {0};
+    snprintf(path, sizeof path, "%s/grades/2.3.csv", class);
+    assert_int_equal(tl_read_file(path, &text), 0);
+    assert_string_equal(tl_text_str(&text), "before\n");
+    tl_text_free(&text);
+    struct stat after;
+    if (had_grades && (stat("build/grades/2.3.csv", &after) != 0 ||
+                       after.st_mtime != before.st_mtime))
+        fail_msg("build/grades/2.3.csv changed");
+    if (access("build/escaped-from-the-grader", F_OK) == 0 || access("/etc/escaped", F_OK) == 0)
+        fail_msg("a file was written outside the submission's directory");
+    fcntl(listener, F_SETFL, O_NONBLOCK);
+    int reached = accept(listener, NULL, NULL);
+    if (reached != -1)
+        fail_msg("a submission reached %s, an address other than loopback", outside);
+    close(listener);
+    int left = processes_of_grading_users();
+    if (left != 0)
+        fail_msg("%d processes of the grading users are still running", left);
+    printf("hostile: solutions, another student's file, grades, files outside, "
+           "fork limit, network to %s: all refused\n",
+           outside[0] ? outside : "(no outside address)");
+    tl_proc_free(&grade);
+    snprintf(command, sizeof command, "rm -rf %s", class);
+    tl_sh(&grade, 30, command);
+    tl_proc_free(&grade);
+}
+
+static int remove_class(void **state)
+{
+    (void)state;
+    if (strchr(class_dir, 'X') == NULL) {
+        char command[600];
+        snprintf(command, sizeof command, "rm -rf %s", class_dir);
+        struct tl_proc rm;
+        tl_sh(&rm, 30, command);
+        tl_proc_free(&rm);
+    }
+    return 0;
+}
+
+int main(void)
+{
+    if (geteuid() != 0)
+        printf("test-grade: not root: the hostile submission test is skipped (the sandbox "
+               "needs namespaces and another user)\n");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(lists_the_gradable_exercises),
+        cmocka_unit_test(every_exercise_grades_its_class),
+        cmocka_unit_test(one_file_sets_the_exit_status),
+        cmocka_unit_test(a_hostile_submission_stays_inside),
+    };
+    return cmocka_run_group_tests(tests, find_labels, remove_class);
+}
