@@ -82,8 +82,8 @@ static void read_code(const char *file, size_t *chunk)
                 in_code = 1;
             else if (line[0] == '@' && (line[1] == '\0' || line[1] == ' ' || line[1] == '\t'))
                 in_code = 0;
-        } else if (length >= 5 && strncmp(line, "<<", 2) == 0 && strstr(line, ">>=") != NULL &&
-            strstr(line, ">>=")[3] == '\0') {
+        } else if (length >= 5 && strncmp(line, "<<", 2) == 0 &&
+                   strstr(line, ">>=") != NULL && strstr(line, ">>=")[3] == '\0') {
             in_code = 1;
             (*chunk)++;
         } else if (line[0] == '@' && (line[1] == '\0' || line[1] == ' ' || line[1] == '\t')) {

@@ -20,7 +20,7 @@ static char *pdf_text(const char *pdf)
 {
     char command[600];
     snprintf(command, sizeof command, "pdftotext -enc UTF-8 %s - 2>/dev/null", pdf);
-    FILE *pipe = popen(command, "r");
+    FILE *pipe = popen(command, "r"); /* NOLINT(cert-env33-c): a shell pipeline, on purpose */
     assert_non_null(pipe);
     struct tl_text raw = {0};
     char buffer[8192];
@@ -57,6 +57,8 @@ static size_t phrase_count;
 static int load_phrases(void **state)
 {
     (void)state;
+    /* A shell pipeline, on purpose. */
+    // NOLINTNEXTLINE(cert-env33-c)
     FILE *pipe = popen("tests/solution-phrases chapters/[0-9][0-9]-*.nw", "r");
     if (pipe == NULL)
         return -1;
@@ -78,6 +80,8 @@ static void the_student_edition_has_no_solution(void **state)
     if (strstr(text, "Solução") != NULL)
         fail_msg("the student PDF has the word \"Solução\"");
     /* No solution's file: the roots <<solucoes/LABEL/FILE>> of the .nw. */
+    /* A shell pipeline, on purpose. */
+    // NOLINTNEXTLINE(cert-env33-c)
     FILE *roots = popen("sed -n 's/^<<\\(solucoes\\/[^>]*\\)>>=$/\\1/p' chapters/*.nw", "r");
     assert_non_null(roots);
     char root[300];
@@ -117,13 +121,16 @@ static void the_instructor_edition_has_every_solution(void **state)
             fail_msg("the instructor PDF has no \"%s\" in its \"%s\"", phrases[i].text,
                      heading);
     }
-    printf("%zu solutions in the instructor edition, none in the student one\n", phrase_count);
+    printf("%zu solutions in the instructor edition, none in the student one\n",
+           phrase_count);
     free(text);
 }
 
 static void every_sheet_has_its_exercises_and_no_solution(void **state)
 {
     (void)state;
+    /* A shell pipeline, on purpose. */
+    // NOLINTNEXTLINE(cert-env33-c)
     FILE *pipe = popen("tools/exercises chapters/[0-9][0-9]-*.nw", "r");
     assert_non_null(pipe);
     char line[600], sheet_of[256] = "", *sheet = NULL, *book = pdf_text("build/workbook.pdf");
@@ -155,10 +162,11 @@ static void every_sheet_has_its_exercises_and_no_solution(void **state)
         }
         /* "Exercício 2.3 ★★✩ Title": the label, the difficulty, the title. */
         char expected[400];
-        int stars = atoi(difficulty);
+        long stars = tl_to_long(difficulty, "the difficulty");
         snprintf(expected, sizeof expected, "Exercício %s %s%s%s %s", label,
                  stars >= 1 ? "★" : "✩", stars >= 2 ? "★" : "✩", stars >= 3 ? "★" : "✩",
                  title);
+        assert_non_null(sheet);
         if (strstr(sheet, expected) == NULL)
             fail_msg("the sheet of %s has no \"%s\"", sheet_of, expected);
         if (strstr(book, expected) == NULL)

@@ -32,7 +32,7 @@ static char class_dir[] = "/tmp/workbook-grade-class.XXXXXX";
 
 static void read_lines_of(const char *command, char lines[][256], size_t *count, size_t max)
 {
-    FILE *pipe = popen(command, "r");
+    FILE *pipe = popen(command, "r"); /* NOLINT(cert-env33-c): a shell command, on purpose */
     assert_non_null(pipe);
     *count = 0;
     while (*count < max && fgets(lines[*count], 256, pipe) != NULL) {
@@ -134,8 +134,13 @@ static size_t read_csv(const char *path, struct grade_row *rows, size_t max)
          i++) {
         struct grade_row *row = &rows[count++];
         char *p = unquote(line + 1, row->file);
-        if (sscanf(p, "\",%d,%d,", &row->score, &row->max) != 2)
+        const char *rest = p;
+        long score, max_score;
+        if (tl_skip(&rest, "\",") != 0 || tl_scan_long(&rest, 10, &score) != 0 ||
+            tl_skip(&rest, ",") != 0 || tl_scan_long(&rest, 10, &max_score) != 0 ||
+            tl_skip(&rest, ",") != 0)
             fail_msg("%s: a line that is not \"file\",score,max,\"first\": %s", path, line);
+        row->score = (int)score, row->max = (int)max_score;
         p = strchr(strchr(strchr(p, ',') + 1, ',') + 1, ',') + 2;
         unquote(p, row->first);
     }
@@ -158,7 +163,7 @@ static void every_exercise_grades_its_class(void **state)
     assert_non_null(mkdtemp(class_dir));
     /* One class per exercise: the reference, the wrong variants, an empty
      * file and one that does not compile; graded all at once. */
-    char command[8192] = "";
+    struct tl_text command = {0};
     for (size_t i = 0; i < label_count; i++) {
         const char *label = labels[i];
         char dir[512], from[512], to[600], solution[128];
@@ -174,22 +179,23 @@ static void every_exercise_grades_its_class(void **state)
         tl_write_file(to, "int broken(void) {\n    return 0\n}\n");
         char copy[1200];
         snprintf(copy, sizeof copy, "cp tests/grade/%s/wrong/*.c %s/ && ", label, dir);
-        strcat(command, copy);
+        tl_text_append(&command, copy, strlen(copy));
     }
-    strcat(command, "for ex in");
+    tl_text_append(&command, "for ex in", strlen("for ex in"));
     for (size_t i = 0; i < label_count; i++) {
-        strcat(command, " ");
-        strcat(command, labels[i]);
+        tl_text_append(&command, " ", 1);
+        tl_text_append(&command, labels[i], strlen(labels[i]));
     }
     char tail[512];
     snprintf(tail, sizeof tail,
              "; do GRADE_GRADES=%s/grades tools/grade -j 3 $ex %s/$ex > %s/$ex.log 2>&1 & "
              "done; wait",
              class_dir, class_dir, class_dir);
-    strcat(command, tail);
+    tl_text_append(&command, tail, strlen(tail));
     struct tl_proc grade;
     double started = tl_now();
-    tl_sh(&grade, 280, command);
+    tl_sh(&grade, 280, tl_text_str(&command));
+    tl_text_free(&command);
     printf("graded %zu classes in %.1f s\n", label_count, tl_now() - started);
     tl_proc_free(&grade);
 
@@ -236,9 +242,10 @@ static void every_exercise_grades_its_class(void **state)
                          row->first, expect);
         }
         if (count < wrong + 3 || wrong < 2)
-            fail_msg("%s: %zu lines in %s; expected the reference, an empty and a broken file "
-                     "and at least two wrong variants",
-                     label, count, path);
+            fail_msg(
+                "%s: %zu lines in %s; expected the reference, an empty and a broken file "
+                "and at least two wrong variants",
+                label, count, path);
         printf("%s: reference passes, %zu wrong variants and 2 bad files fail as expected\n",
                label, wrong);
     }
@@ -311,15 +318,18 @@ static const char hostile_source[] =
     "    close(fd); return e == 0; }\n"
     "static int try_forks(void) { int n = 0;\n"
     "    for (int i = 0; i < 300; i++) { pid_t pid = fork();\n"
-    "        if (pid == 0) { struct timespec t = {0, 300000000}; nanosleep(&t, 0); _exit(0); }\n"
+    "        if (pid == 0) { struct timespec t = {0, 300000000}; nanosleep(&t, 0); _exit(0); "
+    "}\n"
     "        if (pid == -1) break; n++; }\n"
     "    while (wait(0) > 0) continue; return n >= 300; }\n"
     "static void attack(void) { escaped = 0;\n"
     "    if (try_read(ROOT \"/build/solutions/2.3/recv-counted.c\")) escaped |= 1;\n"
     "    if (try_read(CLASS \"/victim.c\")) escaped |= 2;\n"
-    "    if (try_write(ROOT \"/build/grades/2.3.csv\") | try_write(CLASS \"/grades/2.3.csv\"))\n"
+    "    if (try_write(ROOT \"/build/grades/2.3.csv\") | try_write(CLASS "
+    "\"/grades/2.3.csv\"))\n"
     "        escaped |= 4;\n"
-    "    if (try_write(ROOT \"/build/escaped-from-the-grader\") | try_write(\"/etc/escaped\"))\n"
+    "    if (try_write(ROOT \"/build/escaped-from-the-grader\") | "
+    "try_write(\"/etc/escaped\"))\n"
     "        escaped |= 8;\n"
     "    if (try_forks()) escaped |= 16;\n"
     "    if (OUTSIDE[0] && try_connect(OUTSIDE, PORT)) escaped |= 32;\n"
@@ -337,7 +347,7 @@ static int processes_of_grading_users(void)
 {
     struct tl_proc ps;
     tl_sh(&ps, 10, "ps -e -o uid= | awk '$1 >= 61000 && $1 < 65000' | wc -l");
-    int count = atoi(tl_text_str(&ps.out));
+    int count = (int)tl_to_long(tl_text_str(&ps.out), "the count of processes");
     tl_proc_free(&ps);
     return count;
 }
@@ -420,10 +430,11 @@ static void a_hostile_submission_stays_inside(void **state)
     assert_string_equal(tl_text_str(&text), "before\n");
     tl_text_free(&text);
     struct stat after;
-    if (had_grades && (stat("build/grades/2.3.csv", &after) != 0 ||
-                       after.st_mtime != before.st_mtime))
+    if (had_grades &&
+        (stat("build/grades/2.3.csv", &after) != 0 || after.st_mtime != before.st_mtime))
         fail_msg("build/grades/2.3.csv changed");
-    if (access("build/escaped-from-the-grader", F_OK) == 0 || access("/etc/escaped", F_OK) == 0)
+    if (access("build/escaped-from-the-grader", F_OK) == 0 ||
+        access("/etc/escaped", F_OK) == 0)
         fail_msg("a file was written outside the submission's directory");
     fcntl(listener, F_SETFL, O_NONBLOCK);
     int reached = accept(listener, NULL, NULL);
