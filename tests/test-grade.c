@@ -346,7 +346,7 @@ static const char hostile_source[] =
 static int processes_of_grading_users(void)
 {
     struct tl_proc ps;
-    tl_sh(&ps, 10, "ps -e -o uid= | awk '$1 >= 61000 && $1 < 65000' | wc -l");
+    tl_sh(&ps, 10, "ps -e -o uid= | awk '$1 >= 61000 && $1 < 65000' | wc -l | tr -d '\\n'");
     int count = (int)tl_to_long(tl_text_str(&ps.out), "the count of processes");
     tl_proc_free(&ps);
     return count;
