@@ -45,7 +45,7 @@ TEST_BINARIES := $(TEST_SOURCES:tests/%.c=build/tests/%)
 # The tests that run the book's programs on 127.0.0.1, and nothing else:
 # make test runs them again with each sanitized build. (test-lab needs
 # root, namespaces and qemu, and runs the programs of build/bin there.)
-INTEGRATION_TESTS := $(patsubst %,build/tests/test-%,revisao fronteiras bad-input portas binarios concorrente)
+INTEGRATION_TESTS := $(patsubst %,build/tests/test-%,revisao fronteiras bad-input portas binarios concorrente projetos)
 # Under valgrind (some 20 times slower) make test runs one of them, chapter
 # 2's client and server (4 s); make valgrind runs them all (2 minutes).
 VALGRIND_TESTS := build/tests/test-fronteiras
