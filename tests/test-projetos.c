@@ -98,10 +98,11 @@ static void back_to(pid_t pid, struct shape before, const char *name)
     print_message("  %s: %d descriptors, %d threads, %d children before and after\n", name,
                   before.fds, before.threads, before.children);
     if (!same_shape(now, before))
-        fail_msg("%s: %d descriptors, %d threads, %d children, %d zombies; before: %d, %d, %d, "
-                 "%d",
-                 name, now.fds, now.threads, now.children, now.zombies, before.fds,
-                 before.threads, before.children, before.zombies);
+        fail_msg(
+            "%s: %d descriptors, %d threads, %d children, %d zombies; before: %d, %d, %d, "
+            "%d",
+            name, now.fds, now.threads, now.children, now.zombies, before.fds, before.threads,
+            before.children, before.zombies);
 }
 
 static long rss_kb(pid_t pid)
@@ -141,7 +142,8 @@ static void finish_server(struct tl_proc *server, int closed, const pid_t *child
         fail_msg("the server did not exit within 60 s; stdout:\n%s", server->out.data);
     if (status != 0)
         fail_msg("the server exited %d; stderr:\n%s", status, server->err.data);
-    assert_int_equal(count_lines_with(server->out.data, "server: closing connection"), closed);
+    assert_int_equal(count_lines_with(server->out.data, "server: closing connection"),
+                     closed);
     assert_int_equal(count_lines_with(server->out.data, "server: got connection from"),
                      closed);
     for (int i = 0; i < n; i++)
@@ -278,8 +280,8 @@ static void every_design_echoes_100_clients_of_64_kib(void **state)
         double start = tl_now();
         echo_many(port, CLIENTS, CLIENT_BYTES);
         double took = tl_now() - start;
-        print_message("  %s: %d clients x %zu KiB echoed in %.2f s\n", design_names[d], CLIENTS,
-                      CLIENT_BYTES / 1024, took);
+        print_message("  %s: %d clients x %zu KiB echoed in %.2f s\n", design_names[d],
+                      CLIENTS, CLIENT_BYTES / 1024, took);
         tl_proc_pump(server, tl_now());
         back_to(server->pid, before, design_names[d]);
         for (int i = CLIENTS; i < connections; i++)
@@ -438,13 +440,13 @@ static void echo_load_does_what_it_says(void **state)
     char port_text[16];
     snprintf(port_text, sizeof port_text, "%u", port);
     struct tl_proc load;
-    int status = tl_runl(&load, 60, tl_bin("echo-load"), "-p", port_text, "-c", "4", "-k", "3",
-                         "-r", "5", "-s", "300", "127.0.0.1", (char *)NULL);
+    int status = tl_runl(&load, 60, tl_bin("echo-load"), "-p", port_text, "-c", "4", "-k",
+                         "3", "-r", "5", "-s", "300", "127.0.0.1", (char *)NULL);
     print_message("  %s", load.out.data);
     assert_int_equal(status, 0);
     assert_string_equal(load.err.data, "");
     struct load_line l = read_load_line(load.out.data);
-    assert_int_equal(l.requests, 4 * 3 * 5);
+    assert_int_equal(l.requests, 4L * 3 * 5);
     assert_int_equal(l.size, 300);
     assert_int_equal(l.connections, 12);
     assert_int_equal(l.at_once, 4);
@@ -453,7 +455,8 @@ static void echo_load_does_what_it_says(void **state)
     double low = (double)l.requests / (l.seconds + 0.00005);
     double high = l.seconds > 0.00005 ? (double)l.requests / (l.seconds - 0.00005) : 1e18;
     if (l.rate < low - 1 || l.rate > high + 1)
-        fail_msg("%ld requests in %.4f s is not %.0f requests/s", l.requests, l.seconds, l.rate);
+        fail_msg("%ld requests in %.4f s is not %.0f requests/s", l.requests, l.seconds,
+                 l.rate);
     tl_proc_free(&load);
     finish_server(server, 12, NULL, 0);
     tl_proc_free(server);
@@ -473,8 +476,8 @@ static void held_connections_show_who_serves_at_once(void **state)
         char port_text[16], expected[128];
         snprintf(port_text, sizeof port_text, "%u", port);
         struct tl_proc load;
-        int status = tl_runl(&load, 60, tl_bin("echo-load"), "-p", port_text, "-c", "40", "-r",
-                             "1", "-w", "2000", "127.0.0.1", (char *)NULL);
+        int status = tl_runl(&load, 60, tl_bin("echo-load"), "-p", port_text, "-c", "40",
+                             "-r", "1", "-w", "2000", "127.0.0.1", (char *)NULL);
         print_message("  %s: %s", design_names[cases[i].design], load.out.data);
         assert_int_equal(status, 0);
         snprintf(expected, sizeof expected,
@@ -543,7 +546,8 @@ static void echo_load_catches_a_broken_server(void **state)
         {FLIP, "echo-load: connection 1, request 1: byte 100 of 512 came back as 0x"},
         {DROP, "echo-load: connection 1, request 1: "},
         {ADD, "echo-load: connection 1, request 1: byte 101 of 512 came back as 0x"},
-        {CLOSE, "echo-load: connection 1, request 1: the server closed after 99 of 512 bytes"},
+        {CLOSE,
+         "echo-load: connection 1, request 1: the server closed after 99 of 512 bytes"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         unsigned port;
@@ -584,18 +588,19 @@ static void echo_load_refuses_bad_numbers(void **state)
     const char *usage = "usage: echo-load [-p PORT] [-c CONNECTIONS] [-k EACH] [-r REQUESTS] "
                         "[-s SIZE] [-w MS] [-t SECONDS] HOST";
     char *load = tl_bin("echo-load");
-    tl_check_failure(TL_ARGS(load, "-c", "0", "127.0.0.1"), 2, "echo-load: ",
-                     TL_WORDS("invalid connection count '0'", "1 to 10000"), usage);
-    tl_check_failure(TL_ARGS(load, "-s", "65537", "127.0.0.1"), 2, "echo-load: ",
-                     TL_WORDS("invalid request size '65537'"), usage);
-    tl_check_failure(TL_ARGS(load, "-r", "x", "127.0.0.1"), 2, "echo-load: ",
-                     TL_WORDS("invalid request count 'x'"), usage);
-    tl_check_failure(TL_ARGS(load, "-w", "-1", "127.0.0.1"), 2, "echo-load: ",
-                     TL_WORDS("invalid hold time '-1'"), usage);
-    tl_check_failure(TL_ARGS(load, "-t", "0", "127.0.0.1"), 2, "echo-load: ",
-                     TL_WORDS("invalid time limit '0'"), usage);
-    tl_check_failure(TL_ARGS(load, "-k", "0", "127.0.0.1"), 2, "echo-load: ",
-                     TL_WORDS("invalid connections each '0'"), usage);
+    tl_check_failure(TL_ARGS(load, "-c", "0", "127.0.0.1"), 2,
+                     "echo-load: ", TL_WORDS("invalid connection count '0'", "1 to 10000"),
+                     usage);
+    tl_check_failure(TL_ARGS(load, "-s", "65537", "127.0.0.1"), 2,
+                     "echo-load: ", TL_WORDS("invalid request size '65537'"), usage);
+    tl_check_failure(TL_ARGS(load, "-r", "x", "127.0.0.1"), 2,
+                     "echo-load: ", TL_WORDS("invalid request count 'x'"), usage);
+    tl_check_failure(TL_ARGS(load, "-w", "-1", "127.0.0.1"), 2,
+                     "echo-load: ", TL_WORDS("invalid hold time '-1'"), usage);
+    tl_check_failure(TL_ARGS(load, "-t", "0", "127.0.0.1"), 2,
+                     "echo-load: ", TL_WORDS("invalid time limit '0'"), usage);
+    tl_check_failure(TL_ARGS(load, "-k", "0", "127.0.0.1"), 2,
+                     "echo-load: ", TL_WORDS("invalid connections each '0'"), usage);
 }
 
 /* ------------------------------------------------ this build's data */
@@ -652,13 +657,14 @@ static double median_rate(const char *name, long connections)
 {
     struct tl_text data;
     read_result("medidas.tsv", &data);
-    double v[16];
+    double v[16] = {0};
     int n = 0;
     char line[512];
     for (size_t i = 1; tl_line(data.data, i, line, sizeof line) == 0; i++) {
         char *field[10];
         int f = 0;
-        for (char *cell = strtok(line, "\t"); cell != NULL && f < 10; cell = strtok(NULL, "\t"))
+        for (char *cell = strtok(line, "\t"); cell != NULL && f < 10;
+             cell = strtok(NULL, "\t"))
             field[f++] = cell;
         if (f == 10 && strcmp(field[0], name) == 0 && strcmp(field[1], "long") == 0 &&
             tl_to_long(field[2], "connections") == connections && n < 16)
@@ -688,8 +694,8 @@ static void the_tables_in_the_book_are_this_builds(void **state)
     assert_non_null(strstr(woven.data, "\\resulttable{" RESULTS "/custo.tex}"));
     tl_text_free(&woven);
     /* the best and the worst with 1000 connections are the medians' */
-    const char *all[] = {"serv-echo",          "serv-echo-fork",      "serv-echo-prefork",
-                         "serv-echo-thread",   "serv-echo-prethread", "serv-echo-poll",
+    const char *all[] = {"serv-echo",        "serv-echo-fork",      "serv-echo-prefork",
+                         "serv-echo-thread", "serv-echo-prethread", "serv-echo-poll",
                          "serv-echo-epoll"};
     double best = 0, worst = 1e18;
     for (size_t i = 0; i < 7; i++) {
