@@ -45,7 +45,7 @@ TEST_BINARIES := $(TEST_SOURCES:tests/%.c=build/tests/%)
 # The tests that run the book's programs on 127.0.0.1, and nothing else:
 # make test runs them again with each sanitized build. (test-lab needs
 # root, namespaces and qemu, and runs the programs of build/bin there.)
-INTEGRATION_TESTS := $(patsubst %,build/tests/test-%,revisao fronteiras bad-input portas binarios concorrente)
+INTEGRATION_TESTS := $(patsubst %,build/tests/test-%,revisao fronteiras bad-input portas binarios concorrente projetos)
 # Under valgrind (some 20 times slower) make test runs one of them, chapter
 # 2's client and server (4 s); make valgrind runs them all (2 minutes).
 VALGRIND_TESTS := build/tests/test-fronteiras
@@ -212,9 +212,10 @@ $(foreach p,$(PROGRAMS_$(1)),tangle/$(1)/$(p).c build/nwline/$(1)/$(p).c) $(fore
 
 # Programs are compiled from the #line copies, so errors name the .nw
 # line and tools/compile adds the chunk; tangle/ holds the same code.
+# LDLIBS_NN-slug is the chapter Makefile's LDLIBS (-pthread, for chapter 6's threads).
 $(foreach p,$(PROGRAMS_$(1)),build/bin/$(p)): build/bin/%: build/nwline/$(1)/%.c tools/compile
 	$$(call step,CC,$$@)
-	$(Q)tools/compile $$(CC) $$(CFLAGS) -o $$@ $$<
+	$(Q)tools/compile $$(CC) $$(CFLAGS) -o $$@ $$< $(LDLIBS_$(1))
 
 # An experiment may run any chapter's programs (the lab appendix runs
 # chapter 2's), so it waits for all of them; it runs again when RECORDED
@@ -235,7 +236,7 @@ $(foreach c,$(CHAPTERS),$(eval $(call chapter_rules,$(c))))
 define sanitized_rule
 $(foreach p,$(PROGRAMS_$(1)),build/bin-$(2)/$(p)): build/bin-$(2)/%: build/nwline/$(1)/%.c tools/compile
 	$$(call step,CC,$$@)
-	$(Q)tools/compile $(3) $$(SANITIZE_CFLAGS) -o $$@ $$<
+	$(Q)tools/compile $(3) $$(SANITIZE_CFLAGS) -o $$@ $$< $(LDLIBS_$(1))
 endef
 $(foreach c,$(CHAPTERS),$(foreach s,$(SANITIZERS),$(eval $(call sanitized_rule,$(c),$(firstword $(subst :, ,$(s))),$(lastword $(subst :, ,$(s)))))))
 

@@ -31,6 +31,11 @@ static const char *const servers[] = {
     "serv-echo-fork-zombie",
     "serv-echo-fork-signal",
     "serv-echo-fork-bytewise",
+    /* chapter 6's, but serv-echo-prefork and serv-echo-epoll: with four
+     * descriptors they cannot make their pipe or their epoll instance */
+    "serv-echo-thread",
+    "serv-echo-prethread",
+    "serv-echo-poll",
 };
 #define SERVERS (sizeof servers / sizeof servers[0])
 
@@ -132,6 +137,12 @@ static const char *const programs[] = {
     "serv-echo-fork-signal",
     "serv-echo-fork-bytewise",
     "cli-many-connections",
+    "serv-echo-prefork",
+    "serv-echo-thread",
+    "serv-echo-prethread",
+    "serv-echo-poll",
+    "serv-echo-epoll",
+    "echo-load",
 };
 #define PROGRAMS (sizeof programs / sizeof programs[0])
 
@@ -189,6 +200,7 @@ static void with_a_full_standard_output_a_client_exits_1(void **state)
         {"cli-msg", "serv-msg", "echo hi | exec %s/cli-msg -p %u 127.0.0.1"},
         {"cli-many-connections", "serv-echo-fork",
          "exec %s/cli-many-connections -c 1 -p %u 127.0.0.1"},
+        {"echo-load", "serv-echo-epoll", "exec %s/echo-load -c 1 -r 1 -p %u 127.0.0.1"},
     };
     for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
         char format[256], command[512];

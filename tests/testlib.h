@@ -14,6 +14,7 @@
 #endif
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -557,6 +558,61 @@ static inline char tl_process_state(pid_t pid)
     const char *after = got ? strrchr(line, ')') : NULL;
     char state;
     return after != NULL && sscanf(after, ") %c", &state) == 1 ? state : 0;
+}
+
+/* The entries of directory /proc/PID/what (fd: open descriptors; task:
+ * threads), or -1 if the process is gone. */
+static inline int tl_proc_entries(pid_t pid, const char *what)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, what);
+    DIR *dir = opendir(path);
+    if (dir == NULL)
+        return -1;
+    int n = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL)
+        if (entry->d_name[0] != '.')
+            n++;
+    closedir(dir);
+    return n;
+}
+
+/* The children of parent (their pids into pids[], at most size), and how
+ * many of them are zombies. */
+static inline int tl_children(pid_t parent, pid_t *pids, int size, int *zombies)
+{
+    DIR *proc = opendir("/proc");
+    if (proc == NULL)
+        fail_msg("cannot open /proc: %s", strerror(errno));
+    int n = 0;
+    *zombies = 0;
+    struct dirent *entry;
+    while ((entry = readdir(proc)) != NULL) {
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
+            continue;
+        char path[300], line[512];
+        snprintf(path, sizeof path, "/proc/%s/stat", entry->d_name);
+        FILE *file = fopen(path, "r");
+        if (file == NULL)
+            continue;
+        char *got = fgets(line, sizeof line, file);
+        fclose(file);
+        const char *after = got ? strrchr(line, ')') : NULL;
+        long ppid; /* after the command in parentheses: ") STATE PPID" */
+        if (after == NULL || tl_skip(&after, ") ") != 0 || *after == '\0')
+            continue;
+        char state = *after++;
+        if (tl_scan_long(&after, 10, &ppid) != 0 || ppid != parent)
+            continue;
+        if (n < size)
+            pids[n] = (pid_t)tl_to_long(entry->d_name, "a pid");
+        n++;
+        if (state == 'Z')
+            (*zombies)++;
+    }
+    closedir(proc);
+    return n;
 }
 
 /* Waits (at most 10 s) until pid sleeps in a call (state S), then stops
