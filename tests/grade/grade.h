@@ -401,7 +401,8 @@ static inline size_t grade_recv(int fd, void *buffer, size_t n, double seconds)
 }
 
 /* The zombie children of process pid: those in state Z whose parent it is. */
-static inline int grade_zombies_of(pid_t pid)
+/* The children of pid in state (any state when 0): from /proc. */
+static inline int grade_children_of(pid_t pid, char wanted)
 {
     DIR *proc = opendir("/proc");
     if (proc == NULL)
@@ -421,11 +422,16 @@ static inline int grade_zombies_of(pid_t pid)
         char state;
         int parent;
         if (after != NULL && sscanf(after + 1, " %c %d", &state, &parent) == 2 &&
-            parent == pid && state == 'Z')
+            parent == pid && (wanted == 0 || state == wanted))
             zombies++;
     }
     closedir(proc);
     return zombies;
+}
+
+static inline int grade_zombies_of(pid_t pid)
+{
+    return grade_children_of(pid, 'Z');
 }
 
 static inline int grade_program_main(const struct grade_test *tests, size_t count, int argc,

@@ -106,17 +106,22 @@ static void reaps_children(void)
             grade_fail("connection %d of 10 in a row (-k 3) got no echo within 5 s", i + 1);
         close(fd);
     }
-    /* The last children need a moment to end and be collected. */
-    int zombies = 0;
-    for (double end = grade_now() + 3; grade_now() < end;) {
+    /* The last children need a moment to end and be collected: no zombie
+     * while some children still run proves nothing, so it waits until no
+     * child is left at all, or 5 s. */
+    int children = 0, zombies = 0;
+    for (double end = grade_now() + 5; grade_now() < end;) {
+        children = grade_children_of(server->pid, 0);
         zombies = grade_zombies_of(server->pid);
-        if (zombies == 0)
+        if (children == 0)
             return;
         struct timespec tick = {0, 50 * 1000 * 1000};
         nanosleep(&tick, NULL);
     }
-    grade_fail("%d zombie children 3 s after 10 connections ended: are they reaped?",
-               zombies);
+    if (zombies > 0)
+        grade_fail("%d zombie children 5 s after 10 connections ended: are they reaped?",
+                   zombies);
+    grade_fail("%d children still running 5 s after their clients closed", children);
 }
 
 static void exits_after_n(void)
