@@ -1,7 +1,8 @@
 /* test-book: the chapters make one book.
  *   (a) no code is written twice: no two code chunks anywhere in the book
  *       share six or more lines (not counting blank lines and braces); no
- *       code line is wider than the page;
+ *       code line is wider than the page, nor a solution's wider than its
+ *       box; every reference solution compiles with the book's flags;
  *   (b) a chunk defined in one chapter is used by name in another: the
  *       tangled program is whole, the woven chapters point at each other;
  *       tangle refuses a chunk defined in two chapters, a chunk not
@@ -134,6 +135,7 @@ static void no_two_chunks_share_six_lines(void **state)
 /* The PDF prints code in a block 94 columns wide: a longer line runs into
  * the margin. (Tabs count to the next multiple of 8.) */
 #define CODE_COLUMNS 94
+#define SOLUTION_COLUMNS 92 /* the instructor edition's solution box is narrower */
 
 static void code_lines_fit_the_page(void **state)
 {
@@ -145,7 +147,7 @@ static void code_lines_fit_the_page(void **state)
         struct tl_text text;
         read_or_fail(chapters.gl_pathv[f], &text);
         char line[4096];
-        int in_code = 0;
+        int in_code = 0, in_solution = 0;
         for (size_t i = 0; tl_line(text.data, i, line, sizeof line) == 0; i++) {
             size_t length = strlen(line);
             if (length >= 5 && strncmp(line, "<<", 2) == 0 &&
@@ -155,6 +157,10 @@ static void code_lines_fit_the_page(void **state)
             }
             if (line[0] == '@' && (line[1] == '\0' || line[1] == ' ' || line[1] == '\t'))
                 in_code = 0;
+            if (!in_code && strncmp(line, "::: solucao", 11) == 0)
+                in_solution = 1;
+            else if (!in_code && strcmp(line, ":::") == 0)
+                in_solution = 0;
             if (!in_code)
                 continue;
             size_t columns = 0;
@@ -163,8 +169,10 @@ static void code_lines_fit_the_page(void **state)
                     columns = (columns / 8 + 1) * 8;
                 else if ((*c & 0xC0) != 0x80) /* one column per UTF-8 character */
                     columns++;
-            if (columns > CODE_COLUMNS) {
-                print_error("%s:%zu: %zu columns\n", chapters.gl_pathv[f], i + 1, columns);
+            size_t limit = in_solution ? SOLUTION_COLUMNS : CODE_COLUMNS;
+            if (columns > limit) {
+                print_error("%s:%zu: %zu columns, more than %zu%s\n", chapters.gl_pathv[f],
+                            i + 1, columns, limit, in_solution ? " in a solution" : "");
                 too_wide++;
             }
         }
@@ -172,8 +180,41 @@ static void code_lines_fit_the_page(void **state)
     }
     globfree(&chapters);
     if (too_wide > 0)
-        fail_msg("%d code line(s) wider than %d columns run into the margin", too_wide,
-                 CODE_COLUMNS);
+        fail_msg("%d code line(s) run into the margin (%d columns, %d in a solution)",
+                 too_wide, CODE_COLUMNS, SOLUTION_COLUMNS);
+}
+
+/* Every reference solution (build/solutions/LABEL/FILE.c, make solutions)
+ * compiles warning-free with the book's flags, with gcc and with clang
+ * where it is installed: a file without main() is compiled alone (-c). */
+static void every_solution_compiles(void **state)
+{
+    (void)state;
+    glob_t solutions;
+    if (glob("build/solutions/*/*.c", 0, NULL, &solutions) != 0)
+        fail_msg("no build/solutions/*/*.c: run make solutions first");
+    int failed = 0;
+    for (size_t i = 0; i < solutions.gl_pathc; i++) {
+        static const char *const compilers[] = {"gcc", "clang"};
+        for (size_t c = 0; c < 2; c++) {
+            char command[1200];
+            snprintf(command, sizeof command,
+                     "command -v %s >/dev/null || exit 0; "
+                     "%s -std=c11 -Wall -Wextra -Wpedantic -Werror -O2 -c -o /dev/null '%s'",
+                     compilers[c], compilers[c], solutions.gl_pathv[i]);
+            struct tl_proc run;
+            if (tl_sh(&run, 60, command) != 0) {
+                print_error("%s: %s: %s", solutions.gl_pathv[i], compilers[c],
+                            tl_text_str(&run.err));
+                failed++;
+            }
+            tl_proc_free(&run);
+        }
+    }
+    print_message("%zu reference solutions compiled\n", solutions.gl_pathc);
+    globfree(&solutions);
+    if (failed > 0)
+        fail_msg("%d compilation(s) of a reference solution failed", failed);
 }
 
 /* A transcript or a seed listing is printed in a box 86 columns wide
@@ -852,6 +893,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(no_two_chunks_share_six_lines),
         cmocka_unit_test(code_lines_fit_the_page),
+        cmocka_unit_test(every_solution_compiles),
         cmocka_unit_test(printed_data_lines_up),
         cmocka_unit_test(transcripts_fit_the_page),
         cmocka_unit_test(a_chunk_of_one_chapter_is_used_in_another),
