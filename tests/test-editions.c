@@ -15,6 +15,22 @@
  * make, make instructor and make sheets. */
 #include "testlib.h"
 
+/* A line that is a page number, or a running head ("CAPÍTULO 1. REVISÃO:
+ * ...", "APÊNDICE A. ..."), never a line of the text. */
+static int is_page_furniture(const char *line, size_t length)
+{
+    if (length > 0 && strspn(line, "0123456789") == length)
+        return 1;
+    for (const char *head = "CAPÍTULO \0APÊNDICE \0"; *head; head += strlen(head) + 1)
+        if (length > strlen(head) && strncmp(line, head, strlen(head)) == 0) {
+            for (size_t i = 0; i < length; i++)
+                if (line[i] >= 'a' && line[i] <= 'z')
+                    return 0;
+            return 1;
+        }
+    return 0;
+}
+
 /* pdftotext of a PDF, one line, single spaces, hyphenation undone. */
 static char *pdf_text(const char *pdf)
 {
@@ -33,6 +49,15 @@ static char *pdf_text(const char *pdf)
     char *out = malloc(raw.length + 1), *o = out;
     assert_non_null(out);
     for (const char *p = in; *p; p++) {
+        /* A page's running head and number, which pdftotext puts in the
+         * middle of a paragraph that goes on to the next page, are left out. */
+        if (p == in || p[-1] == '\n' || p[-1] == '\f') {
+            size_t length = strcspn(p, "\n\f");
+            if (is_page_furniture(p, length)) {
+                p += length - 1;
+                continue;
+            }
+        }
         if (p[0] == '-' && p[1] == '\n') { /* a word broken at the line's end */
             p++;
             continue;
