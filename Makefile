@@ -92,10 +92,14 @@ VALGRIND_PROGRAMS = $(NATIVE_PROGRAMS:build/bin/%=build/bin-valgrind/%)
 # make lint's reports, build/lint/FILE.TOOL: each C file the build
 # compiles, by each tool (see "lint" below), and testlib.h's layout.
 LINT_PROGRAMS = $(foreach c,$(CHAPTERS),$(PROGRAMS_$(c):%=tangle/$(c)/%.c))
-LINT_C = $(LINT_PROGRAMS) $(wildcard tools/*.c) $(TEST_SOURCES)
+# The grader's tests count as tests; its wrong variants (wrong on
+# purpose) are only laid out.
+GRADE_TESTS = $(wildcard tests/grade/*/test.c)
+LINT_C = $(LINT_PROGRAMS) $(wildcard tools/*.c) $(TEST_SOURCES) $(GRADE_TESTS)
 LINT_REPORTS = $(foreach t,cppcheck clang-tidy clang-format,$(LINT_C:%=build/lint/%.$(t))) \
                build/lint/tests/testlib.h.clang-format \
-               $(patsubst %,build/lint/%.clang-format,$(wildcard tests/fuzz/*.[ch]))
+               $(patsubst %,build/lint/%.clang-format,$(wildcard tests/fuzz/*.[ch])) \
+               $(patsubst %,build/lint/%.clang-format,tests/grade/grade.h $(wildcard tests/grade/*/wrong/*.c))
 
 # ---------------------------------------------------------------- targets
 
@@ -311,6 +315,9 @@ build/lint/%.clang-format: % .clang-format tools/lint | $(DEPS_BOOK)
 # unit-fork-echo-faults.c the cases of unit-echo-faults.c.
 $(foreach t,cppcheck clang-tidy,$(TEST_SOURCES:%=build/lint/%.$(t))): \
     tests/testlib.h tests/unit-echo-faults.c $(LINT_PROGRAMS)
+# The grader's tests include grade.h, and read their kind in grade.conf.
+$(foreach g,$(GRADE_TESTS),$(foreach t,cppcheck clang-tidy,\
+    $(eval build/lint/$(g).$(t): tests/grade/grade.h $(dir $(g))grade.conf)))
 
 # ----------------------------------------------------------------- tests
 

@@ -8,7 +8,10 @@
  *   of tests/grade/LABEL/wrong/ fails, and its first failure is the one
  *   its first line announces ("expect: TEST: reason"); an empty file does
  *   not link and a broken one does not compile. The CSV has one line per
- *   file;
+ *   file. A variant is a small file of its own (NAME.c), or a patch
+ *   (NAME.patch) to the reference solution, or to the file its "base:"
+ *   line names: the variant stays one idea away from the book's code as
+ *   the book changes, and a patch that no longer applies fails the test;
  * - one file: exit status 0 and "score N/N" for the reference, 1 for a
  *   wrong variant;
  * - a hostile submission, which tries to read the reference solution and
@@ -29,6 +32,7 @@
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
 static char class_dir[] = "/tmp/workbook-grade-class.XXXXXX";
+static int class_made; /* class_dir exists, and is ours to remove */
 
 static void read_lines_of(const char *command, char lines[][256], size_t *count, size_t max)
 {
@@ -157,10 +161,83 @@ static void copy_file(const char *from, const char *to)
     tl_text_free(&text);
 }
 
+/* The first line of a wrong variant, "expect: TEST: reason" (in a comment
+ * for a NAME.c): what its first failure must be. WRONG is the path
+ * without .c or .patch. */
+static void wrong_expectation(const char *wrong, char *expect, size_t size)
+{
+    char path[600];
+    struct tl_text text = {0};
+    snprintf(path, sizeof path, "%s.c", wrong);
+    const char *format = "/* expect: %511[^\n]";
+    if (tl_read_file(path, &text) == -1) {
+        snprintf(path, sizeof path, "%s.patch", wrong);
+        format = "expect: %511[^\n]";
+        if (tl_read_file(path, &text) == -1)
+            fail_msg("the class has a file for which %s.c or .patch is missing", wrong);
+    }
+    char line[512];
+    if (size < sizeof line || sscanf(tl_text_str(&text), format, line) != 1)
+        fail_msg("%s: no first line \"%sTEST: reason\"", path,
+                 format[0] == '/' ? "/* expect: " : "expect: ");
+    snprintf(expect, size, "%s", line);
+    tl_text_free(&text);
+}
+
+/* Puts the wrong variants of LABEL into DIR as NAME.c: a NAME.c as it
+ * is; a NAME.patch applied, exactly (no fuzz), to REFERENCE or to its
+ * "base:" file. */
+static void make_wrong_variants(const char *label, const char *reference, const char *dir)
+{
+    char wrong_dir[300];
+    snprintf(wrong_dir, sizeof wrong_dir, "tests/grade/%s/wrong", label);
+    DIR *listing = opendir(wrong_dir);
+    if (listing == NULL)
+        fail_msg("cannot list %s: every gradable exercise has wrong variants", wrong_dir);
+    for (struct dirent *entry; (entry = readdir(listing)) != NULL;) {
+        const char *name = entry->d_name;
+        size_t length = strlen(name);
+        char from[600], to[900];
+        snprintf(from, sizeof from, "%s/%s", wrong_dir, name);
+        if (length > 2 && strcmp(name + length - 2, ".c") == 0) {
+            snprintf(to, sizeof to, "%s/%s", dir, name);
+            copy_file(from, to);
+        } else if (length > 6 && strcmp(name + length - 6, ".patch") == 0) {
+            snprintf(to, sizeof to, "%s/%.*s.c", dir, (int)(length - 6), name);
+            struct tl_text text = {0};
+            assert_int_equal(tl_read_file(from, &text), 0);
+            char base[512] = "", line[512];
+            int has_diff = 0;
+            for (size_t i = 0; tl_line(tl_text_str(&text), i, line, sizeof line) == 0; i++) {
+                if (strncmp(line, "base: ", 6) == 0)
+                    snprintf(base, sizeof base, "%s", line + 6);
+                if (strncmp(line, "--- ", 4) == 0)
+                    has_diff = 1;
+            }
+            tl_text_free(&text);
+            if (base[0] == '\0')
+                snprintf(base, sizeof base, "%s", reference);
+            if (!has_diff) {
+                copy_file(base, to);
+                continue;
+            }
+            struct tl_proc patch;
+            if (tl_runl(&patch, 30, "/usr/bin/patch", "--silent", "--fuzz=0", "--force",
+                        "--reject-file=-", "-o", to, base, from, (const char *)NULL) != 0)
+                fail_msg(
+                    "%s no longer applies to %s (rewrite it against the book's code):\n%s%s",
+                    from, base, tl_text_str(&patch.out), tl_text_str(&patch.err));
+            tl_proc_free(&patch);
+        }
+    }
+    closedir(listing);
+}
+
 static void every_exercise_grades_its_class(void **state)
 {
     (void)state;
     assert_non_null(mkdtemp(class_dir));
+    class_made = 1;
     /* One class per exercise: the reference, the wrong variants, an empty
      * file and one that does not compile; graded all at once. */
     struct tl_text command = {0};
@@ -177,9 +254,7 @@ static void every_exercise_grades_its_class(void **state)
         tl_write_file(to, "");
         snprintf(to, sizeof to, "%s/broken.c", dir);
         tl_write_file(to, "int broken(void) {\n    return 0\n}\n");
-        char copy[1200];
-        snprintf(copy, sizeof copy, "cp tests/grade/%s/wrong/*.c %s/ && ", label, dir);
-        tl_text_append(&command, copy, strlen(copy));
+        make_wrong_variants(label, from, dir);
     }
     tl_text_append(&command, "for ex in", strlen("for ex in"));
     for (size_t i = 0; i < label_count; i++) {
@@ -222,13 +297,9 @@ static void every_exercise_grades_its_class(void **state)
             else {
                 wrong++;
                 char wrong_path[512];
-                snprintf(wrong_path, sizeof wrong_path, "tests/grade/%s/wrong/%s", label,
-                         row->file);
-                struct tl_text text = {0};
-                assert_int_equal(tl_read_file(wrong_path, &text), 0);
-                if (sscanf(tl_text_str(&text), "/* expect: %511[^\n]", expect) != 1)
-                    fail_msg("%s: no first line \"/* expect: TEST: reason\"", wrong_path);
-                tl_text_free(&text);
+                snprintf(wrong_path, sizeof wrong_path, "tests/grade/%s/wrong/%.*s", label,
+                         (int)(strlen(row->file) - 2), row->file);
+                wrong_expectation(wrong_path, expect, sizeof expect);
             }
             if (row->score >= row->max)
                 fail_msg("%s: %s passes every test (%d/%d)", label, row->file, row->score,
@@ -463,7 +534,7 @@ static void a_hostile_submission_stays_inside(void **state)
 static int remove_class(void **state)
 {
     (void)state;
-    if (strchr(class_dir, 'X') == NULL) {
+    if (class_made) {
         char command[600];
         snprintf(command, sizeof command, "rm -rf %s", class_dir);
         struct tl_proc rm;

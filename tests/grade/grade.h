@@ -58,17 +58,19 @@ static inline void grade_reason(const char *format, ...)
 #include <setjmp.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
+
+#include <cmocka.h> /* after what it needs: a block of its own, not sorted */
 
 #define GRADE_TEST(f) cmocka_unit_test(f)
 /* Fails the current test with a one-line reason. */
-#define grade_fail(...)                                                                        \
-    do {                                                                                       \
-        grade_reason(__VA_ARGS__);                                                             \
-        fail();                                                                                \
+#define grade_fail(...)                                                                      \
+    do {                                                                                     \
+        grade_reason(__VA_ARGS__);                                                           \
+        fail();                                                                              \
     } while (0)
 
-static inline int grade_main(const struct CMUnitTest *tests, size_t count, int argc, char *argv[])
+static inline int grade_main(const struct CMUnitTest *tests, size_t count, int argc,
+                             char *argv[])
 {
     grade_take_nonce();
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -90,10 +92,10 @@ static inline int grade_main(const struct CMUnitTest *tests, size_t count, int a
     printf("GRADE-PASS %s\n", grade_nonce);
     return 0;
 }
-#define GRADE_MAIN(tests)                                                                      \
-    int main(int argc, char *argv[])                                                           \
-    {                                                                                          \
-        return grade_main(tests, sizeof tests / sizeof tests[0], argc, argv);                  \
+#define GRADE_MAIN(tests)                                                                    \
+    int main(int argc, char *argv[])                                                         \
+    {                                                                                        \
+        return grade_main(tests, sizeof tests / sizeof tests[0], argc, argv);                \
     }
 
 #else
@@ -114,15 +116,18 @@ struct grade_test {
     const char *name;
     void (*run)(void);
 };
-#define GRADE_TEST(f) {#f, f}
+#define GRADE_TEST(f)                                                                        \
+    {                                                                                        \
+#f, f                                                                                \
+    }
 
 static const char *grade_program_path;
 
 /* The student's program, started by grade_start(). */
 struct grade_program {
     pid_t pid;
-    int out;          /* its standard output, a pipe */
-    char line[512];   /* the last line read from it */
+    int out;        /* its standard output, a pipe */
+    char line[512]; /* the last line read from it */
     char pending[4096];
     size_t pending_length;
     int exited, status;
@@ -188,7 +193,8 @@ static inline struct grade_program *grade_start(const char *first, ...)
     const char *args[64];
     size_t n = 0;
     static char prefix[1024];
-    snprintf(prefix, sizeof prefix, "%s", getenv("GRADE_AS_STUDENT") ? getenv("GRADE_AS_STUDENT") : "");
+    snprintf(prefix, sizeof prefix, "%s",
+             getenv("GRADE_AS_STUDENT") ? getenv("GRADE_AS_STUDENT") : "");
     for (char *word = strtok(prefix, " "); word != NULL && n < 40; word = strtok(NULL, " "))
         args[n++] = word;
     args[n++] = grade_program_path;
@@ -241,7 +247,8 @@ static inline int grade_read_line(struct grade_program *program, double deadline
         char *newline = memchr(program->pending, '\n', program->pending_length);
         if (newline != NULL) {
             size_t length = (size_t)(newline - program->pending);
-            size_t kept = length < sizeof program->line - 1 ? length : sizeof program->line - 1;
+            size_t kept =
+                length < sizeof program->line - 1 ? length : sizeof program->line - 1;
             memcpy(program->line, program->pending, kept);
             program->line[kept] = '\0';
             program->pending_length -= length + 1;
@@ -435,7 +442,7 @@ static inline int grade_zombies_of(pid_t pid)
 }
 
 static inline int grade_program_main(const struct grade_test *tests, size_t count, int argc,
-                              char *argv[])
+                                     char *argv[])
 {
     grade_take_nonce();
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -455,10 +462,10 @@ static inline int grade_program_main(const struct grade_test *tests, size_t coun
     grade_reason("no test named %s", argv[1]);
     return 2;
 }
-#define GRADE_MAIN(tests)                                                                      \
-    int main(int argc, char *argv[])                                                           \
-    {                                                                                          \
-        return grade_program_main(tests, sizeof tests / sizeof tests[0], argc, argv);          \
+#define GRADE_MAIN(tests)                                                                    \
+    int main(int argc, char *argv[])                                                         \
+    {                                                                                        \
+        return grade_program_main(tests, sizeof tests / sizeof tests[0], argc, argv);        \
     }
 #endif
 #endif

@@ -32,7 +32,8 @@ static void expect_greeting(unsigned port, const char *address)
     close(fd);
     if (n != strlen(GREETING) || memcmp(got, GREETING, n) != 0)
         grade_fail("a client of %s got %zu bytes, not the 14 of \"Hello, world!\\n\" and the "
-                   "end", address, n);
+                   "end",
+                   address, n);
 }
 
 /* Expects the server's next line to name a client, with text in it. */
@@ -90,11 +91,13 @@ static void rejects_a_bad_port(void)
     if (!grade_wait_exit(server, 3))
         grade_fail("-p 70000: the server did not exit within 3 s (a usage error exits 2)");
     if (!WIFEXITED(server->status) || WEXITSTATUS(server->status) != 2)
-        grade_fail("-p 70000: the server %s, expected exit status 2", grade_how(server->status));
+        grade_fail("-p 70000: the server %s, expected exit status 2",
+                   grade_how(server->status));
 }
 
 static const struct grade_test tests[] = {
-    GRADE_TEST(greets_ipv4),   GRADE_TEST(greets_ipv6),        GRADE_TEST(one_socket_for_both),
-    GRADE_TEST(exits_after_n), GRADE_TEST(rejects_a_bad_port),
+    GRADE_TEST(greets_ipv4),         GRADE_TEST(greets_ipv6),
+    GRADE_TEST(one_socket_for_both), GRADE_TEST(exits_after_n),
+    GRADE_TEST(rejects_a_bad_port),
 };
 GRADE_MAIN(tests)

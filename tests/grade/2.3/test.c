@@ -92,8 +92,8 @@ static void expect(size_t n, size_t count, int expected_error, const char *situa
                    expected_error ? strerror(expected_error) : "no error");
     for (size_t i = 0; i < count; i++)
         if (buffer[i] != source[i])
-            grade_fail("%s: byte %zu of the buffer is not byte %zu of the stream", situation, i,
-                       i);
+            grade_fail("%s: byte %zu of the buffer is not byte %zu of the stream", situation,
+                       i, i);
     for (size_t i = n; i < n + SLACK; i++)
         if (buffer[i] != CANARY)
             grade_fail("%s: wrote past the %zu bytes of the buffer", situation, n);
@@ -121,7 +121,8 @@ static void pieces_of_1_to_4096_bytes(void **state)
         serve(100000 + seed * 1000, 4096, seed);
         char situation[96];
         snprintf(situation, sizeof situation,
-                 "%u bytes in pieces of 1 to 4096 bytes (seed %u)", 100000 + seed * 1000, seed);
+                 "%u bytes in pieces of 1 to 4096 bytes (seed %u)", 100000 + seed * 1000,
+                 seed);
         expect(100000 + seed * 1000, 100000 + seed * 1000, 0, situation);
     }
 }

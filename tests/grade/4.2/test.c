@@ -56,8 +56,8 @@ static void bytes_on_the_wire(void **state)
     (void)state;
     const unsigned char want[18] = {0, 0, 0, 1, 0xff, 0xff, 0xff, 0xfe, 'a', 'b', 'c'};
     expect_bytes(make(1, -2, "abc", 0), want, "{1, -2, \"abc\"}");
-    const unsigned char want2[18] = {0x12, 0x34, 0x56, 0x78, 0x80, 0, 0, 0,
-                                     'p', 'o', 'n', 't', 'o', 0, 0, 0, 0, 0};
+    const unsigned char want2[18] = {0x12, 0x34, 0x56, 0x78, 0x80, 0, 0, 0, 'p',
+                                     'o',  'n',  't',  'o',  0,    0, 0, 0, 0};
     expect_bytes(make(0x12345678, INT32_MIN, "ponto", 0), want2,
                  "{0x12345678, INT32_MIN, \"ponto\"}");
 }
@@ -77,8 +77,8 @@ static void padding_does_not_leak(void **state)
 static void decodes_hand_written_bytes(void **state)
 {
     (void)state;
-    const unsigned char in[18] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0x0d, 0xa2,
-                                  'h', 'e', 'l', 'l', 'o', 0, 0, 0, 0, 0};
+    const unsigned char in[18] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0x0d, 0xa2, 'h',
+                                  'e',  'l',  'l',  'o',  0, 0, 0,    0,    0};
     struct point point;
     memset(&point, 0x55, sizeof point);
     decode_point(in, &point);
@@ -122,10 +122,8 @@ static void name_of_ten_letters(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    GRADE_TEST(bytes_on_the_wire),
-    GRADE_TEST(decodes_hand_written_bytes),
-    GRADE_TEST(round_trip_of_the_extremes),
-    GRADE_TEST(name_of_ten_letters),
+    GRADE_TEST(bytes_on_the_wire),          GRADE_TEST(decodes_hand_written_bytes),
+    GRADE_TEST(round_trip_of_the_extremes), GRADE_TEST(name_of_ten_letters),
     GRADE_TEST(padding_does_not_leak),
 };
 GRADE_MAIN(tests)

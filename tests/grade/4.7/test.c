@@ -113,8 +113,10 @@ static void sends_an_empty_and_a_full_frame(void **state)
     if (send_frame(3, message, 0) != 0 || send_frame(3, message, 65535) != 0)
         grade_fail("send_frame() of 0 or of 65535 bytes returned non-zero");
     if (wire.length != 2 + 2 + 65535 || wire.data[0] != 0 || wire.data[1] != 0 ||
-        wire.data[2] != 0xff || wire.data[3] != 0xff || memcmp(wire.data + 4, message, 65535))
-        grade_fail("an empty frame and one of 65535 bytes are not 00 00, ff ff and the bytes");
+        wire.data[2] != 0xff || wire.data[3] != 0xff ||
+        memcmp(wire.data + 4, message, 65535) != 0)
+        grade_fail(
+            "an empty frame and one of 65535 bytes are not 00 00, ff ff and the bytes");
 }
 
 static void round_trip_of_many_frames(void **state)
@@ -134,8 +136,8 @@ static void round_trip_of_many_frames(void **state)
         memset(got, 0xcc, sizeof got);
         int status = recv_frame(3, got, 65535, &length);
         if (status != 1)
-            grade_fail("frame %d of %d (%u bytes): recv_frame() returned %d, expected 1", i + 1,
-                       COUNT, sizes[i], status);
+            grade_fail("frame %d of %d (%u bytes): recv_frame() returned %d, expected 1",
+                       i + 1, COUNT, sizes[i], status);
         fill(sizes[i], (unsigned)i);
         if (length != sizes[i] || memcmp(got, message, sizes[i]) != 0)
             grade_fail("frame %d of %d: got %u bytes, expected the %u sent", i + 1, COUNT,
@@ -161,7 +163,8 @@ static void refuses_a_frame_larger_than_capacity(void **state)
     int status = recv_frame(3, got, 100, &length);
     if (status != -1 || errno != EMSGSIZE)
         grade_fail("a frame of 1000 bytes, capacity 100: returned %d with errno %d (%s), "
-                   "expected -1 and EMSGSIZE", status, errno, strerror(errno));
+                   "expected -1 and EMSGSIZE",
+                   status, errno, strerror(errno));
     for (size_t i = 100; i < sizeof got; i++)
         if (got[i] != 0xcc)
             grade_fail("a frame of 1000 bytes, capacity 100: wrote past the capacity");
@@ -179,8 +182,10 @@ static void a_frame_cut_short_is_an_error(void **state)
     errno = 0;
     int status = recv_frame(3, got, sizeof got, &length);
     if (status != -1 || errno != EPROTO)
-        grade_fail("the peer closed after 3000 of 5000 bytes: returned %d with errno %d (%s), "
-                   "expected -1 and EPROTO", status, errno, strerror(errno));
+        grade_fail(
+            "the peer closed after 3000 of 5000 bytes: returned %d with errno %d (%s), "
+            "expected -1 and EPROTO",
+            status, errno, strerror(errno));
     reset(6);
     send_frame(3, message, 5000);
     wire.end_at = 1; /* in the middle of the prefix */
@@ -188,7 +193,8 @@ static void a_frame_cut_short_is_an_error(void **state)
     status = recv_frame(3, got, sizeof got, &length);
     if (status != -1 || errno != EPROTO)
         grade_fail("the peer closed after 1 byte of the prefix: returned %d with errno %d, "
-                   "expected -1 and EPROTO", status, errno);
+                   "expected -1 and EPROTO",
+                   status, errno);
 }
 
 static void a_recv_error_is_reported(void **state)
@@ -205,7 +211,8 @@ static void a_recv_error_is_reported(void **state)
     int status = recv_frame(3, got, sizeof got, &length);
     if (status != -1 || errno != ECONNRESET)
         grade_fail("ECONNRESET in the middle of a frame: returned %d with errno %d (%s), "
-                   "expected -1 and ECONNRESET", status, errno, strerror(errno));
+                   "expected -1 and ECONNRESET",
+                   status, errno, strerror(errno));
 }
 
 static const struct CMUnitTest tests[] = {

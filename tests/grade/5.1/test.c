@@ -80,7 +80,8 @@ static void check_cap(const char *k, int limit)
     char back[16];
     if (grade_recv(waiting, back, 7, 5) != 7 || memcmp(back, "waiting", 7) != 0)
         grade_fail("with -k %s, the waiting client got no echo within 5 s after a client "
-                   "left", k);
+                   "left",
+                   k);
     close(waiting);
     for (int i = 1; i < limit; i++)
         close(fd[i]);
@@ -115,7 +116,7 @@ static void reaps_children(void)
         zombies = grade_zombies_of(server->pid);
         if (children == 0)
             return;
-        struct timespec tick = {0, 50 * 1000 * 1000};
+        struct timespec tick = {0, 50L * 1000 * 1000};
         nanosleep(&tick, NULL);
     }
     if (zombies > 0)
@@ -162,8 +163,9 @@ static void rejects_a_bad_limit(void)
 }
 
 static const struct grade_test tests[] = {
-    GRADE_TEST(echoes_every_byte), GRADE_TEST(serves_two_at_once), GRADE_TEST(caps_at_two),
-    GRADE_TEST(caps_at_one),       GRADE_TEST(reaps_children),     GRADE_TEST(exits_after_n),
+    GRADE_TEST(echoes_every_byte),   GRADE_TEST(serves_two_at_once),
+    GRADE_TEST(caps_at_two),         GRADE_TEST(caps_at_one),
+    GRADE_TEST(reaps_children),      GRADE_TEST(exits_after_n),
     GRADE_TEST(rejects_a_bad_limit),
 };
 GRADE_MAIN(tests)
