@@ -22,6 +22,10 @@
  *   or processes left behind) and leaves no process behind. Needs root
  *   (namespaces, another user): skipped with the reason otherwise.
  *
+ * - without root (as nobody when run as root), the grader says what is
+ *   not isolated, grades the references of 2.3 and 5.1 in full, and
+ *   fails and kills a submission that leaves a process behind.
+ *
  * Runs from the repository root after make solutions. */
 #include "testlib.h"
 
@@ -33,6 +37,12 @@
 
 static char class_dir[] = "/tmp/workbook-grade-class.XXXXXX";
 static int class_made; /* class_dir exists, and is ours to remove */
+/* The folder of the grading without root, removed at the end. */
+static char nonroot_dir[] = "/tmp/workbook-grade-nonroot.XXXXXX";
+static int nonroot_made;
+/* The hostile class's folder, removed at the end. */
+static char hostile_dir[] = "/tmp/workbook-grade-hostile.XXXXXX";
+static int hostile_made;
 
 static void read_lines_of(const char *command, char lines[][256], size_t *count, size_t max)
 {
@@ -435,8 +445,9 @@ static void a_hostile_submission_stays_inside(void **state)
     (void)state;
     if (geteuid() != 0)
         skip(); /* printed below: the sandbox needs root */
-    char class[] = "/tmp/workbook-grade-hostile.XXXXXX";
+    char *class = hostile_dir;
     assert_non_null(mkdtemp(class));
+    hostile_made = 1;
     char path[512], cwd[400], outside[64];
     assert_non_null(getcwd(cwd, sizeof cwd));
     outside_address(outside, sizeof outside);
@@ -526,9 +537,102 @@ static void a_hostile_submission_stays_inside(void **state)
            "fork limit, network to %s: all refused\n",
            outside[0] ? outside : "(no outside address)");
     tl_proc_free(&grade);
-    snprintf(command, sizeof command, "rm -rf %s", class);
-    tl_sh(&grade, 30, command);
+}
+
+/* Without root the grader still grades, with only the limits, and says
+ * so: as root, it is run as nobody (65534); otherwise as the caller. The
+ * reference solutions of 2.3 (a function) and 5.1 (a program) score full
+ * marks; a submission that leaves a process behind in each test fails
+ * with that reason, and nothing of it is left running. */
+static void grades_without_root_and_says_so(void **state)
+{
+    (void)state;
+    const char *as_nobody =
+        geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+    struct tl_proc check;
+    char command[2400];
+    snprintf(command, sizeof command,
+             "%stest -r chapters/01-revisao-cliente-servidor.nw -a -x tools/grade -a -r "
+             "tests/grade/grade.h",
+             as_nobody);
+    if (tl_sh(&check, 10, command) != 0) {
+        tl_proc_free(&check);
+        printf("skip: user nobody cannot read this repository (a parent folder is closed to "
+               "others)\n");
+        skip();
+    }
+    tl_proc_free(&check);
+
+    char *place = nonroot_dir;
+    assert_non_null(mkdtemp(place));
+    nonroot_made = 1;
+    assert_int_equal(chmod(place, 0755), 0);
+    char path[600];
+    snprintf(path, sizeof path, "%s/class", place);
+    assert_int_equal(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/class/reference.c", place);
+    copy_file("build/solutions/2.3/recv-counted.c", path);
+    /* The reference, plus a child started before main() that outlives
+     * every test. */
+    struct tl_text lingering = {0};
+    assert_int_equal(tl_read_file("build/solutions/2.3/recv-counted.c", &lingering), 0);
+    const char *linger = "\n#include <unistd.h>\n"
+                         "__attribute__((constructor)) static void linger(void)\n"
+                         "{ if (fork() == 0) { sleep(60); _exit(0); } }\n";
+    tl_text_append(&lingering, linger, strlen(linger));
+    snprintf(path, sizeof path, "%s/class/lingers.c", place);
+    tl_write_file(path, tl_text_str(&lingering));
+    tl_text_free(&lingering);
+    char solution[128], program[700];
+    conf("5.1", "solution", solution, sizeof solution);
+    snprintf(path, sizeof path, "build/solutions/5.1/%s", solution);
+    snprintf(program, sizeof program, "%s/%s", place, solution);
+    copy_file(path, program);
+    if (geteuid() == 0) {
+        snprintf(command, sizeof command, "chown -R 65534:65534 %s", place);
+        assert_int_equal(tl_sh(&check, 10, command), 0);
+        tl_proc_free(&check);
+    }
+
+    snprintf(command, sizeof command,
+             "export GRADE_WORK=%s/work GRADE_GRADES=%s/grades GRADE_SLOTS=%s/slots; "
+             "%stools/grade -j 2 2.3 %s/class && %stools/grade 5.1 %s",
+             place, place, place, as_nobody, place, as_nobody, program);
+    struct tl_proc grade;
+    double started = tl_now();
+    tl_sh(&grade, 200, command);
+    printf("graded without root in %.1f s\n", tl_now() - started);
+    const char *out = tl_text_str(&grade.out), *err = tl_text_str(&grade.err);
+    if (strstr(err, "grade: not root: the submissions run as") == NULL)
+        fail_msg("the grader does not say that it is not root:\n%s", err);
+    snprintf(path, sizeof path, "%s/grades/2.3.csv", place);
+    struct grade_row rows[4];
+    size_t count = read_csv(path, rows, 4);
+    if (count != 2)
+        fail_msg("%zu lines in %s, expected 2:\n%s%s", count, path, out, err);
+    for (size_t i = 0; i < count; i++) {
+        struct grade_row *row = &rows[i];
+        if (strcmp(row->file, "reference.c") == 0 &&
+            (row->score != row->max || row->max == 0))
+            fail_msg("without root, the reference of 2.3 scores %d/%d: %s", row->score,
+                     row->max, row->first);
+        if (strcmp(row->file, "lingers.c") == 0 &&
+            strstr(row->first, "left processes running after the test") == NULL)
+            fail_msg("without root, a submission that leaves a process fails with \"%s\"",
+                     row->first);
+    }
+    if (grade.status != 0 || strstr(out, "score 0/") != NULL)
+        fail_msg("without root, the reference of 5.1 does not pass (status %d):\n%s%s",
+                 grade.status, out, err);
     tl_proc_free(&grade);
+    /* Nothing left running (a zombie is dead; its parent reaps it). */
+    snprintf(command, sizeof command, "ps -eo args= | grep -c '^%s/work/2.3/run' || true",
+             place);
+    tl_sh(&check, 10,
+          "ps -o pid=,stat=,args= -u 65534 | awk '$2 !~ /^Z/' | grep -v ' ps ' || true");
+    if (geteuid() == 0 && tl_count_lines(tl_text_str(&check.out)) > 0)
+        fail_msg("processes of nobody left after grading:\n%s", tl_text_str(&check.out));
+    tl_proc_free(&check);
 }
 
 static int remove_class(void **state)
@@ -539,6 +643,15 @@ static int remove_class(void **state)
         snprintf(command, sizeof command, "rm -rf %s", class_dir);
         struct tl_proc rm;
         tl_sh(&rm, 30, command);
+        tl_proc_free(&rm);
+    }
+    const char *made[] = {nonroot_made ? nonroot_dir : NULL,
+                          hostile_made ? hostile_dir : NULL};
+    for (size_t i = 0; i < sizeof made / sizeof made[0]; i++) {
+        if (made[i] == NULL)
+            continue;
+        struct tl_proc rm;
+        tl_runl(&rm, 30, "/bin/rm", "-rf", made[i], (const char *)NULL);
         tl_proc_free(&rm);
     }
     return 0;
@@ -554,6 +667,7 @@ int main(void)
         cmocka_unit_test(every_exercise_grades_its_class),
         cmocka_unit_test(one_file_sets_the_exit_status),
         cmocka_unit_test(a_hostile_submission_stays_inside),
+        cmocka_unit_test(grades_without_root_and_says_so),
     };
     return cmocka_run_group_tests(tests, find_labels, remove_class);
 }
