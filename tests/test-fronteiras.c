@@ -72,10 +72,10 @@ static size_t check_connection(const char *out, size_t *index, size_t sent)
 static void finish_server(struct tl_proc *server, unsigned port, const size_t *sent,
                           size_t count, size_t *recvs)
 {
-    int status = tl_proc_finish(server, 10);
+    int status = tl_proc_finish(server, 30);
     const char *out = server->out.data;
     if (server->timed_out)
-        fail_msg("serv-32kb -n %zu did not exit within 10 s; stdout:\n%s", count, out);
+        fail_msg("serv-32kb -n %zu did not exit within 30 s; stdout:\n%s", count, out);
     assert_string_equal(server->err.data, "");
     assert_int_equal(status, 0);
 
@@ -234,11 +234,11 @@ static void the_client_sends_the_alphabet(void **state)
     char *argv[] = {CLI_32KB, "-p", port_text, "127.0.0.1", NULL};
     assert_int_equal(tl_proc_start(&client, argv), 0);
 
-    double deadline = tl_now() + 10;
+    double deadline = tl_now() + TL_START_SECONDS;
     struct pollfd wait_for = {listener, POLLIN, 0};
     if (poll(&wait_for, 1, tl_ms_left(deadline)) != 1) {
         tl_proc_free(&client);
-        fail_msg("cli-32kb did not connect within 10 s");
+        fail_msg("cli-32kb did not connect within %d s", TL_START_SECONDS);
     }
     int connection = accept(listener, NULL, NULL);
     close(listener);

@@ -78,13 +78,13 @@ static void start_on_port(struct tl_proc *server, const char *program, unsigned 
     if (tl_proc_start(server, argv) == -1)
         fail_msg("cannot start %s: %s", program, strerror(errno));
     snprintf(expected, sizeof expected, "server: listening on port %u\n", port);
-    double deadline = tl_now() + 5;
+    double deadline = tl_now() + TL_START_SECONDS;
     while (strcmp(tl_text_str(&server->out), expected) != 0 && tl_now() < deadline &&
            tl_proc_pump(server, deadline))
         ;
     if (strcmp(tl_text_str(&server->out), expected) != 0)
-        fail_msg("%s -p %u did not listen within 5 s; stdout '%s' stderr '%s'", program, port,
-                 server->out.data, tl_text_str(&server->err));
+        fail_msg("%s -p %u did not listen within %d s; stdout '%s' stderr '%s'", program,
+                 port, TL_START_SECONDS, server->out.data, tl_text_str(&server->err));
 }
 
 /* Connects fd (bound or not) to 127.0.0.1 port, 5 s at most per call. */
