@@ -1,10 +1,10 @@
 /* test-robustez: every server of the book, the real programs in build/bin
  * (or $WORKBOOK_BIN: make coverage runs it with its own builds), when
  * things go wrong around it, on 127.0.0.1 and ephemeral ports.
- *   - out of descriptors (prlimit --nofile=4: accept() fails with EMFILE
- *     while a client waits), a server neither dies nor floods stderr: one
- *     line in 1.5 s; when the limit is raised (prlimit --pid) it serves
- *     the waiting client.
+ *   - out of descriptors (prlimit --nofile=4, or what a server holds
+ *     besides: accept() fails with EMFILE while a client waits), a server
+ *     neither dies nor floods stderr: one line in 1.5 s; when the limit
+ *     is raised (prlimit --pid) it serves the waiting client.
  *   - a standard output that cannot be written (/dev/full): every program
  *     exits 1 with one line "PROGRAM: write to stdout: ...", for -h and
  *     for a real run (a server with -n 1 and one client; each client
@@ -31,11 +31,11 @@ static const char *const servers[] = {
     "serv-echo-fork-zombie",
     "serv-echo-fork-signal",
     "serv-echo-fork-bytewise",
-    /* chapter 6's, but serv-echo-prefork and serv-echo-epoll: with four
-     * descriptors they cannot make their pipe or their epoll instance */
     "serv-echo-thread",
     "serv-echo-prethread",
     "serv-echo-poll",
+    "serv-echo-epoll",
+    "serv-echo-prefork",
 };
 #define SERVERS (sizeof servers / sizeof servers[0])
 
@@ -47,6 +47,15 @@ static int still_running(struct tl_proc *proc)
 
 /* ------------------------------------------ accept() out of descriptors */
 
+/* Not serv-echo-prefork: a worker takes its descriptor when it enters
+ * accept(), before any client comes, and the parent needs two more than a
+ * worker to make the pipe, so a limit low enough for a worker's accept()
+ * to fail stops the parent first. */
+static int runs_out_at_accept(const char *server)
+{
+    return strcmp(server, "serv-echo-prefork") != 0;
+}
+
 static void out_of_descriptors_a_server_waits_says_it_once_and_recovers(void **state)
 {
     (void)state;
@@ -57,10 +66,15 @@ static void out_of_descriptors_a_server_waits_says_it_once_and_recovers(void **s
         skip();
     }
     /* Descriptors 0, 1, 2 and the listening socket: accept() has none left
-     * (the soft limit; the hard one, 64, lets the test raise it later). */
+     * (the soft limit; the hard one, 64, lets the test raise it later);
+     * serv-echo-epoll holds its epoll instance too: one more. */
     for (size_t i = 0; i < SERVERS; i++) {
+        if (!runs_out_at_accept(servers[i]))
+            continue;
+        const char *limit =
+            strcmp(servers[i], "serv-echo-epoll") == 0 ? "--nofile=5:64" : "--nofile=4:64";
         char *argv[] = {"/usr/bin/prlimit",
-                        "--nofile=4:64",
+                        (char *)limit,
                         tl_bin(servers[i]),
                         "-p",
                         "0",
@@ -73,18 +87,32 @@ static void out_of_descriptors_a_server_waits_says_it_once_and_recovers(void **s
     double until = tl_now() + 1.5;
     while (tl_now() < until)
         for (size_t i = 0; i < SERVERS; i++)
-            tl_proc_pump(&proc[i], tl_now() + 0.01);
+            if (runs_out_at_accept(servers[i]))
+                tl_proc_pump(&proc[i], tl_now() + 0.01);
     for (size_t i = 0; i < SERVERS; i++) {
+        if (!runs_out_at_accept(servers[i]))
+            continue;
         const char *err = tl_text_str(&proc[i].err);
         print_message("  %s: %zu stderr lines in 1.5 s: %s", servers[i], tl_count_lines(err),
                       err);
         if (!still_running(&proc[i]))
             fail_msg("%s exited when accept() failed with EMFILE", servers[i]);
-        assert_int_equal(tl_count_lines(err), 1);
-        assert_non_null(strstr(err, strerror(EMFILE)));
+        size_t lines = tl_count_lines(err);
+        if (lines != 1)
+            fail_msg("%s: %zu lines on stderr in 1.5 s, expected one about accept(): %s",
+                     servers[i], lines, err);
+        for (size_t line = 0; line < lines; line++) {
+            char text[512];
+            tl_line(err, line, text, sizeof text);
+            if (strstr(text, "accept: ") == NULL || strstr(text, strerror(EMFILE)) == NULL)
+                fail_msg("%s: a line on stderr that is not accept()'s EMFILE: %s", servers[i],
+                         text);
+        }
     }
     /* More descriptors: each server takes its client and, with -n 1, ends. */
     for (size_t i = 0; i < SERVERS; i++) {
+        if (!runs_out_at_accept(servers[i]))
+            continue;
         char command[128];
         snprintf(command, sizeof command, "prlimit --pid %d --nofile=64:64",
                  (int)proc[i].pid);
@@ -94,6 +122,8 @@ static void out_of_descriptors_a_server_waits_says_it_once_and_recovers(void **s
         tl_proc_free(&raise);
     }
     for (size_t i = 0; i < SERVERS; i++) {
+        if (!runs_out_at_accept(servers[i]))
+            continue;
         double deadline = tl_now() + 10;
         while (strstr(tl_text_str(&proc[i].out), "got connection from") == NULL &&
                tl_now() < deadline && tl_proc_pump(&proc[i], deadline))
