@@ -369,19 +369,34 @@ static void accept_and_getpeername_agree(void **state)
 static void so_reuseaddr_is_what_lets_a_server_restart(void **state)
 {
     struct tl_proc *server = *state;
-    unsigned port = tl_program_start(server, SERV_PEERNAME, 1);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd != -1);
-    connect_fd(fd, port);
-    unsigned client_port = own_port(fd);
-    expect_greeting(fd);
-    close(fd);
-    tl_proc_finish(server, 10);
-    assert_int_equal(server->status, 0);
-    tl_proc_free(server);
-    if (time_wait_count(port, 1) < 1)
-        fail_msg("no TIME_WAIT with local port %u after the server closed first", port);
-    assert_int_equal(time_wait_between(client_port, port), 0);
+    unsigned port = 0;
+    /* The server's own TIME_WAIT is what the claim is about. Once, in a
+     * loop of make test on a loaded machine, serv-noreuse could bind: the
+     * only TIME_WAIT on the port was another connection's. What else runs
+     * on loopback may end one early (net.ipv4.tcp_tw_reuse hands a
+     * TIME_WAIT to a connect() with the same four numbers), so a
+     * connection whose TIME_WAIT is not there is made again. */
+    for (int attempt = 1;; attempt++) {
+        port = tl_program_start(server, SERV_PEERNAME, 1);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(fd != -1);
+        connect_fd(fd, port);
+        unsigned client_port = own_port(fd);
+        expect_greeting(fd);
+        close(fd);
+        tl_proc_finish(server, 10);
+        assert_int_equal(server->status, 0);
+        tl_proc_free(server);
+        assert_int_equal(time_wait_between(client_port, port), 0);
+        if (time_wait_between(port, client_port) == 1)
+            break;
+        if (attempt == 3)
+            fail_msg("three times no TIME_WAIT of the connection %u -> %u after the server "
+                     "closed first",
+                     port, client_port);
+        print_message("  no TIME_WAIT of the connection %u -> %u: again\n", port,
+                      client_port);
+    }
 
     char port_text[16];
     snprintf(port_text, sizeof port_text, "%u", port);
@@ -389,7 +404,7 @@ static void so_reuseaddr_is_what_lets_a_server_restart(void **state)
                   "serv-noreuse: bind: Address already in use", WORDS("bind"), NULL);
 
     start_on_port(server, SERV_PEERNAME, port);
-    fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
     connect_fd(fd, port);
     expect_greeting(fd);
     close(fd);
