@@ -651,12 +651,20 @@ local function href(target, from)
   return target.page .. "#" .. target.id
 end
 
+-- An error inside pandoc.walk_block would reach the user with a Lua stack;
+-- the walk notes the first and Pandoc() reports it after.
+local deferred = nil
+
+local function later(chunk_number, needle, message)
+  if not deferred then deferred = {chunk = chunk_number, needle = needle, message = message} end
+end
+
 local function resolve_ref(n)
   local ref = refs[n]
   local target = labels[ref.label]
   if not target then
-    chunk = ref.chunk
-    fail("\\ref{" .. ref.label .. "}", "\\ref{" .. ref.label .. "}: no such label in the book")
+    later(ref.chunk, "\\ref{" .. ref.label .. "}", "\\ref{" .. ref.label .. "}: no such label in the book")
+    return {page = ref.page, id = "", number = "?"}, ref
   end
   return target, ref
 end
@@ -668,8 +676,8 @@ local function cite_inlines(n)
   for key in cite.keys:gmatch("[^,%s]+") do
     local number = bibliography[key]
     if not number then
-      chunk = cite.chunk
-      fail("\\cite{" .. key .. "}", "\\cite{" .. key .. "}: no \\bibitem{" .. key .. "} in book/referencias.tex")
+      later(cite.chunk, "\\cite{" .. key .. "}", "\\cite{" .. key .. "}: no \\bibitem{" .. key .. "} in book/referencias.tex")
+      number = "?"
     end
     if not first then out:insert(pandoc.Str(", ")) end
     out:insert(pandoc.Link({pandoc.Str(tostring(number))}, "referencias.html#ref-" .. key, "", pandoc.Attr("", {"cite"})))
@@ -742,6 +750,10 @@ function Pandoc(doc)
     end,
   }
   doc = pandoc.walk_block(pandoc.Div(doc.blocks), filter)
+  if deferred then
+    chunk = deferred.chunk
+    fail(deferred.needle, deferred.message)
+  end
   write_data()
   return pandoc.Pandoc(doc.content)
 end
