@@ -516,6 +516,28 @@ static void the_student_site_has_no_solution(void **state)
     tl_proc_free(&roots_run);
 }
 
+/* Where the lab's results come from (this build, or a recorded run and
+ * why): the PDF prints it from the lab's numbers.tsv, and so must the page. */
+static void the_lab_says_where_its_results_come_from(void **state)
+{
+    (void)state;
+    char *numbers = read_or_fail("build/results/90-laboratorio/numbers.tsv");
+    const char *at = strstr(numbers, "lab-source\t");
+    if (at == NULL || (at != numbers && at[-1] != '\n'))
+        fail_msg("build/results/90-laboratorio/numbers.tsv has no lab-source");
+    at += strlen("lab-source\t");
+    char source[600];
+    snprintf(source, sizeof source, "%.*s", (int)strcspn(at, "\n"), at);
+    const char *html = page_html("90-laboratorio.html");
+    assert_non_null(html);
+    char *text = page_text(html);
+    if (strstr(text, source) == NULL)
+        fail_msg("90-laboratorio.html does not say \"%s\"", source);
+    printf("the lab's page says its results are \"%s\"\n", source);
+    free(text);
+    free(numbers);
+}
+
 static void an_unknown_command_fails_with_its_line(void **state)
 {
     (void)state;
@@ -556,6 +578,7 @@ int main(void)
         cmocka_unit_test(result_tables_are_their_tsv),
         cmocka_unit_test(transcripts_and_figures_are_their_files),
         cmocka_unit_test(the_student_site_has_no_solution),
+        cmocka_unit_test(the_lab_says_where_its_results_come_from),
         cmocka_unit_test(an_unknown_command_fails_with_its_line),
     };
     return cmocka_run_group_tests(tests, load_pages, NULL);
