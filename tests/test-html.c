@@ -11,11 +11,15 @@
  * - each result table's cells are its TSV's (data-source), and every
  *   \resulttable of the .nw has its table; each transcript is its file;
  *   each \input figure has its <img> with an alt text;
+ * - the contents (index.html) number tables, figures, transcripts, the
+ *   seed's listings and the programs as the PDF's lists do;
+ * - every exercise (tools/exercises) has its label, stars and title;
+ * - the lab's page says where its results come from, as the PDF does;
  * - the student site has no solution (tests/solution-phrases);
  * - an unknown LaTeX command fails the HTML weave with FILE:LINE, and
  *   leaves no site.
  *
- * Runs from the repository root after make html. */
+ * Runs from the repository root after make (the PDF and the site). */
 #include "testlib.h"
 
 #define PAGES 64
@@ -516,6 +520,92 @@ static void the_student_site_has_no_solution(void **state)
     tl_proc_free(&roots_run);
 }
 
+/* The numbers of one kind in the order a text lists them: after each
+ * lead ("numberline {" in a LaTeX list, "\">Tabela " in index.html), up to
+ * the first character of end. Space-separated, into out. */
+static void numbers_after(const char *text, const char *lead, const char *end, char *out,
+                          size_t size)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (const char *at = strstr(text, lead); at != NULL; at = strstr(at + 1, lead)) {
+        const char *number = at + strlen(lead);
+        int length = (int)strcspn(number, end);
+        int wrote = snprintf(out + n, size - n, "%s%.*s", n ? " " : "", length, number);
+        if (wrote < 0 || (size_t)wrote >= size - n)
+            fail_msg("too many numbers after \"%s\"", lead);
+        n += (size_t)wrote;
+    }
+}
+
+/* Tables, figures, transcripts, the seed's listings and the programs have
+ * the PDF's numbers, in the PDF's order (its lists: build/latex/). */
+static void the_contents_number_things_as_the_pdf(void **state)
+{
+    (void)state;
+    static const char *const kinds[][2] = {{"lot", "Tabela"},
+                                           {"lof", "Figura"},
+                                           {"lotr", "Transcrição"},
+                                           {"lolr", "Listagem"},
+                                           {"lop", "Programa"}};
+    const char *index = page_html("index.html");
+    assert_non_null(index);
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        char path[64], lead[64], pdf[4000], html[4000];
+        snprintf(path, sizeof path, "build/latex/workbook.%s", kinds[k][0]);
+        char *list = read_or_fail(path);
+        numbers_after(list, "numberline {", "}", pdf, sizeof pdf);
+        snprintf(lead, sizeof lead, "\">%s ", kinds[k][1]);
+        numbers_after(index, lead, "<", html, sizeof html);
+        if (strcmp(pdf, html) != 0)
+            fail_msg("the PDF numbers its %s list \"%s\", index.html \"%s\"", kinds[k][0],
+                     pdf, html);
+        if (pdf[0] == '\0')
+            fail_msg("%s lists nothing", path);
+        printf("%s: %s\n", kinds[k][1], html);
+        free(list);
+    }
+}
+
+/* Every exercise of tools/exercises, with its label, stars and title,
+ * on its chapter's page: "Exercício 2.3 ★★☆ Title.". */
+static void every_exercise_has_its_label_and_title(void **state)
+{
+    (void)state;
+    struct tl_proc run;
+    int status = tl_sh(&run, 30, "tools/exercises chapters/[0-9][0-9]-*.nw");
+    assert_int_equal(status, 0);
+    size_t count = 0;
+    for (const char *line = tl_text_str(&run.out); *line != '\0'; count++) {
+        char label[16], difficulty[4], title[300], where[256];
+        if (sscanf(line, "%15[^\t]\t%3[^\t]\t%299[^\t]\t%255[^\n]", label, difficulty, title,
+                   where) != 4)
+            fail_msg("tools/exercises wrote \"%s\"", line);
+        char page[300];
+        snprintf(page, sizeof page, "%.*s.html", (int)(strrchr(where, '.') - where - 9),
+                 where + strlen("chapters/"));
+        const char *html = page_html(page);
+        if (html == NULL)
+            fail_msg("exercise %s: no page %s", label, page);
+        char *text = page_text(html);
+        long stars = tl_to_long(difficulty, "the difficulty");
+        char expected[400];
+        snprintf(expected, sizeof expected, "Exercício\xc2\xa0%s %s%s%s %s.", label,
+                 stars >= 1 ? "★" : "☆", stars >= 2 ? "★" : "☆", stars >= 3 ? "★" : "☆",
+                 title);
+        if (strstr(text, expected) == NULL)
+            fail_msg("%s has no \"%s\"", page, expected);
+        free(text);
+        line = strchr(line, '\n');
+        if (line == NULL)
+            break;
+        line++;
+    }
+    printf("%zu exercises, each with its label, stars and title\n", count);
+    assert_true(count >= 20);
+    tl_proc_free(&run);
+}
+
 /* Where the lab's results come from (this build, or a recorded run and
  * why): the PDF prints it from the lab's numbers.tsv, and so must the page. */
 static void the_lab_says_where_its_results_come_from(void **state)
@@ -578,6 +668,8 @@ int main(void)
         cmocka_unit_test(result_tables_are_their_tsv),
         cmocka_unit_test(transcripts_and_figures_are_their_files),
         cmocka_unit_test(the_student_site_has_no_solution),
+        cmocka_unit_test(the_contents_number_things_as_the_pdf),
+        cmocka_unit_test(every_exercise_has_its_label_and_title),
         cmocka_unit_test(the_lab_says_where_its_results_come_from),
         cmocka_unit_test(an_unknown_command_fails_with_its_line),
     };
