@@ -103,9 +103,9 @@ LINT_REPORTS = $(foreach t,cppcheck clang-tidy clang-format,$(LINT_C:%=build/lin
 
 # ---------------------------------------------------------------- targets
 
-.PHONY: all tangle programs sanitized valgrind lint coverage fuzz experiments pdf test check bench deps help clean distclean
+.PHONY: all tangle programs sanitized valgrind lint coverage fuzz experiments pdf html test check bench deps help clean distclean
 
-all: pdf ## Install what is missing, tangle, build, run the experiments, write build/workbook.pdf
+all: pdf html ## Install what is missing, tangle, build, run the experiments, write build/workbook.pdf and build/html/
 
 tangle: $(CHAPTERS:%=build/stamps/%.tangled) ## Write tangle/NN-slug/ (programs, scripts, a Makefile per chapter)
 	@:
@@ -115,6 +115,8 @@ programs: $(ALL_PROGRAMS) ## Build every program into build/bin/
 experiments: $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) ## Run the chapters' experiments into build/results/
 
 pdf: build/workbook.pdf ## Weave the chapters and typeset build/workbook.pdf
+
+html: build/html/index.html ## The HTML edition, build/html/ (open build/html/index.html in a browser)
 
 test: all $(TEST_BINARIES) $(SANITIZED_PROGRAMS) $(VALGRIND_PROGRAMS) $(FUZZERS) ## Run every test, the integration tests also with the sanitized builds; the last line says "N passed, N failed"
 	$(Q)FUZZ_MISSING='$(FUZZ_MISSING)' tests/run $(TEST_BINARIES) tests/fuzz/run-fuzzers \
@@ -289,6 +291,20 @@ build/workbook.pdf: $(BOOK_SOURCES) $(WOVEN) build/tex/chapters.tex build/tex/re
                     $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) tools/latex
 	$(call step,LATEX,$@)
 	$(Q)tools/latex book/workbook.tex $@
+
+# ------------------------------------------------------------------ html
+
+# The HTML edition: the same noweb pipeline as the PDF's, up to the
+# cross-references, then nwpandoc -t html with the book's macros in
+# tools/html-macros.lua and the pages by tools/nwhtml (tools/weave -t html).
+# It reads the same results, transcripts and seed listings as the PDF, and
+# writes build/html/ whole or not at all. The student edition: no solution.
+HTML_TOOLS := tools/nwhtml tools/html-macros.lua book/caderno.css
+build/html/index.html: $(CHAPTER_FILES) $(WEAVE_TOOLS) $(HTML_TOOLS) $(CHAPTERS:%=build/stamps/%.tangled) \
+                       $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) $(SEED_LISTINGS) \
+                       chapters/seed/listings.tsv book/como-usar.tex book/referencias.tex | $(DEPS_BOOK)
+	$(call step,HTML,build/html)
+	$(Q)tools/weave -t html build/html build/tools/nwpandoc build/nwline $(CHAPTER_FILES)
 
 # ------------------------------------------------------------------ lint
 

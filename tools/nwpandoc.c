@@ -21,7 +21,16 @@
  * pandoc's YAML metadata blocks are off: a chapter is part of one book,
  * and a block between two "---" lines would silently vanish from it.
  *
- * Usage: nwpandoc [-p PANDOC]    (default: pandoc, or $NWPANDOC_PANDOC)
+ * With -t html (the HTML edition, tools/weave -t html) the chunks become
+ * HTML instead, through the Lua filter given with -f (tools/html-macros.lua,
+ * which turns the book's LaTeX macros into HTML). A marker before each
+ * file's first chunk, <!-- NWXFILE FILE -->, tells the filter which
+ * chapter it is in; the filter reports a LaTeX command it does not know
+ * as "NWXAT K COMMAND: message" (K the documentation chunk, counted from
+ * 0), which becomes "FILE:LINE: message" here.
+ *
+ * Usage: nwpandoc [-p PANDOC] [-t latex|html] [-f FILTER.lua]
+ *        (PANDOC: default pandoc, or $NWPANDOC_PANDOC)
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -65,6 +74,9 @@ struct origins {
 
 static const char *program_name = "nwpandoc";
 static const char *source_name = "(stdin)";
+/* -t html: the documentation chunks become HTML, through lua_filter. */
+static int html_mode;
+static const char *lua_filter;
 
 _Noreturn static void die(const char *format, ...)
 {
@@ -249,6 +261,58 @@ static int report_pandoc_message(const char *message, const char *input_name,
     return 1;
 }
 
+/* The documentation chunks as main() collected them, for the messages of
+ * the HTML mode's filter: chunk k is Markdown lines chunk_first[k] to
+ * chunk_last[k], from chunk_file[k], starting at .nw line chunk_line[k]. */
+static size_t chunk_total;
+static const size_t *chunk_first, *chunk_last, *chunk_line;
+static const char *const *chunk_file;
+
+static int has_command_outside_code(const char *line, size_t length, const char *needle);
+
+/* A message of the HTML filter, "... NWXAT K NEEDLE: what is wrong", as
+ * "FILE:LINE: what is wrong", the line being the first of chunk K that has
+ * NEEDLE (a command, "\foo", or a command and its argument) outside code.
+ * Returns 0 when the message is not one of those. */
+static int report_filter_message(const char *message, const struct text *markdown,
+                                 const struct origins *origins)
+{
+    const char *at = strstr(message, "NWXAT ");
+    if (at == NULL)
+        return 0;
+    char *end;
+    unsigned long k = strtoul(at + 6, &end, 10);
+    if (end == at + 6 || *end != ' ')
+        return 0;
+    const char *needle = end + 1;
+    const char *colon = strstr(needle, ": ");
+    if (colon == NULL)
+        return 0;
+    char command[256];
+    snprintf(command, sizeof command, "%.*s",
+             (int)((size_t)(colon - needle) < 200 ? colon - needle : 200), needle);
+    const char *file = source_name;
+    size_t line_number = 0;
+    if (k < chunk_total) {
+        file = chunk_file[k];
+        line_number = chunk_line[k];
+        const char *line = markdown->data;
+        for (size_t n = 1; n <= chunk_last[k] && line != NULL && *line != '\0'; n++) {
+            const char *newline = strchr(line, '\n');
+            size_t length = newline != NULL ? (size_t)(newline - line) : strlen(line);
+            if (n >= chunk_first[k] && n <= origins->count &&
+                has_command_outside_code(line, length, command)) {
+                file = origins->item[n - 1].file;
+                line_number = origins->item[n - 1].line;
+                break;
+            }
+            line = newline != NULL ? newline + 1 : NULL;
+        }
+    }
+    fprintf(stderr, "%s:%zu: %s\n", file, line_number, colon + 2);
+    return 1;
+}
+
 /* Runs pandoc on the Markdown text and returns its LaTeX. A warning of
  * pandoc's is an error here: each is printed with its .nw line. */
 static char *run_pandoc(const char *pandoc, const struct text *markdown,
@@ -279,8 +343,18 @@ static char *run_pandoc(const char *pandoc, const struct text *markdown,
 
     struct text command = {0};
     text_puts(&command, pandoc);
-    text_puts(&command, " --from=markdown-auto_identifiers-yaml_metadata_block --to=latex"
-                        " --top-level-division=chapter --wrap=preserve --no-highlight ");
+    if (html_mode) {
+        /* Headings get identifiers (unique in the one run, so in the book):
+         * the pages' tables of contents link to them. */
+        text_puts(&command,
+                  " --from=markdown+ascii_identifiers-yaml_metadata_block --to=html5"
+                  " --wrap=preserve --lua-filter='");
+        text_puts(&command, lua_filter);
+        text_puts(&command, "' ");
+    } else {
+        text_puts(&command, " --from=markdown-auto_identifiers-yaml_metadata_block --to=latex"
+                            " --top-level-division=chapter --wrap=preserve --no-highlight ");
+    }
     text_puts(&command, input_name);
     text_puts(&command, " 2>");
     text_puts(&command, errors_name);
@@ -306,10 +380,17 @@ static char *run_pandoc(const char *pandoc, const struct text *markdown,
     if (errors != NULL)
         fclose(errors);
     size_t reported = 0;
+    /* The HTML filter's own errors name their chunk; pandoc's lines
+     * around them (the Lua stack) say nothing more. */
+    for (size_t i = 0; html_mode && i < messages.count; i++)
+        reported += (size_t)report_filter_message(messages.item[i], markdown, origins);
     for (size_t i = 0; i < messages.count; i++) {
-        reported += (size_t)report_pandoc_message(messages.item[i], input_name, origins);
+        if (reported == 0 || !html_mode)
+            reported += (size_t)report_pandoc_message(messages.item[i], input_name, origins);
         free(messages.item[i]);
     }
+    if (html_mode && reported > 0)
+        exit(EXIT_FAILURE);
     free(messages.item);
     if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         die("pandoc failed (exit status %d) converting the documentation chunks",
@@ -444,20 +525,40 @@ int main(int argc, char **argv)
 {
     const char *pandoc = getenv("NWPANDOC_PANDOC") ? getenv("NWPANDOC_PANDOC") : "pandoc";
     int option;
-    while ((option = getopt(argc, argv, "p:h")) != -1) {
+    while ((option = getopt(argc, argv, "p:t:f:h")) != -1) {
         switch (option) {
         case 'p':
             pandoc = optarg;
             break;
+        case 't':
+            if (strcmp(optarg, "html") == 0)
+                html_mode = 1;
+            else if (strcmp(optarg, "latex") == 0)
+                html_mode = 0;
+            else
+                die("-t %s: the output is latex or html", optarg);
+            break;
+        case 'f':
+            if (strchr(optarg, '\'') != NULL)
+                die("-f %s: a filter's name has no quote", optarg);
+            lua_filter = optarg;
+            break;
         case 'h':
-            printf("usage: %s [-p PANDOC] < noweb-pipeline > noweb-pipeline\n", program_name);
+            printf("usage: %s [-p PANDOC] [-t latex|html] [-f FILTER.lua] < noweb-pipeline > "
+                   "noweb-pipeline\n",
+                   program_name);
             return EXIT_SUCCESS;
         default:
-            fprintf(stderr, "usage: %s [-p PANDOC] < noweb-pipeline > noweb-pipeline\n",
-                    program_name);
+            fprintf(
+                stderr,
+                "usage: %s [-p PANDOC] [-t latex|html] [-f FILTER.lua] < noweb-pipeline > "
+                "noweb-pipeline\n",
+                program_name);
             return EXIT_FAILURE;
         }
     }
+    if (html_mode && lua_filter == NULL)
+        die("-t html needs the filter of the book's macros: -f FILTER.lua");
     if (optind != argc)
         die("unexpected argument '%s'; the filter reads the noweb pipeline on stdin",
             argv[optind]);
@@ -496,11 +597,17 @@ int main(int argc, char **argv)
         if (starts_with(token, "@begin docs ")) {
             in_docs = 1;
             docs_first_line[docs_count] = 0;
-            docs_file[docs_count] = source_name;
             /* The separator before ended with a new, empty line: this one. */
             markdown_puts(&markdown, &origins, "", source_name, source_line);
             origins.item[origins.count - 1].file = source_name;
             origins.item[origins.count - 1].line = source_line;
+            if (html_mode && (docs_count == 0 || docs_file[docs_count - 1] != source_name)) {
+                /* A block of its own, which the filter takes out. */
+                markdown_puts(&markdown, &origins, "<!-- NWXFILE ", source_name, source_line);
+                markdown_puts(&markdown, &origins, source_name, source_name, source_line);
+                markdown_puts(&markdown, &origins, " -->\n\n", source_name, source_line);
+            }
+            docs_file[docs_count] = source_name;
             docs_markdown_first[docs_count] = origins.count;
         } else if (starts_with(token, "@end docs ")) {
             if (!in_docs)
@@ -535,6 +642,11 @@ int main(int argc, char **argv)
     if (in_docs || in_quote)
         die("%s: the noweb pipeline ends inside a documentation chunk or quote", source_name);
 
+    chunk_total = docs_count;
+    chunk_first = docs_markdown_first;
+    chunk_last = docs_markdown_last;
+    chunk_line = docs_first_line;
+    chunk_file = docs_file;
     char *latex = docs_count > 0 ? convert_markdown(pandoc, &markdown, &origins) : strdup("");
     if (latex == NULL)
         die("out of memory");
@@ -578,10 +690,13 @@ int main(int argc, char **argv)
             while (length > 0 && text[length - 1] == '\n')
                 text[--length] = '\0';
             source_name = docs_file[docs_index]; /* for the messages of emit_latex_line() */
-            refuse_literal_commands(
-                text, &markdown, &origins, docs_markdown_first[docs_index],
-                docs_markdown_last[docs_index], source_name, docs_first_line[docs_index]);
-            printf("@text %% nw: %s:%zu\n@nl\n", source_name, docs_first_line[docs_index]);
+            if (!html_mode) {
+                refuse_literal_commands(
+                    text, &markdown, &origins, docs_markdown_first[docs_index],
+                    docs_markdown_last[docs_index], source_name, docs_first_line[docs_index]);
+                printf("@text %% nw: %s:%zu\n@nl\n", source_name,
+                       docs_first_line[docs_index]);
+            }
             for (char *line = text; length > 0 && line != NULL;) {
                 char *newline = strchr(line, '\n');
                 if (newline != NULL)
