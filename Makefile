@@ -162,7 +162,7 @@ deps: ## Install the missing Debian packages (apt-get; needs root)
 
 help: ## List the targets
 	@echo "Targets (V=1 shows full commands; RECORDED=1 uses the recorded lab runs):"
-	@awk -F':.*## ' '/^[a-z]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 clean: ## Remove build/ and tangle/
 	rm -rf build tangle
@@ -289,6 +289,25 @@ build/workbook.pdf: $(BOOK_SOURCES) $(WOVEN) build/tex/chapters.tex build/tex/re
                     $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) tools/latex
 	$(call step,LATEX,$@)
 	$(Q)tools/latex book/workbook.tex $@
+
+# ------------------------------------------------------------------ html
+
+# The HTML edition (build/html/). Its figures are the PDF's: each
+# figures/NAME.tex typeset alone, over the book's style and this build's
+# results, and turned into build/html/figuras/NAME.svg by tools/figure-svg
+# (pdflatex, then pdftocairo -svg: no font or file outside the SVG). The
+# pages refer to them as figuras/NAME.svg.
+HTML_FIGURES := $(patsubst figures/%.tex,build/html/figuras/%.svg,$(wildcard figures/*.tex))
+# The page that make html writes last; make test checks the site it ends.
+HTML_SITE := build/html/index.html
+
+.PHONY: html-figures
+html-figures: $(HTML_FIGURES) ## The figures of the HTML edition, from figures/*.tex: build/html/figuras/NAME.svg
+
+$(HTML_FIGURES): build/html/figuras/%.svg: figures/%.tex tools/figure-svg $(wildcard book/*.sty) \
+                 $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) | $(DEPS_BOOK)
+	$(call step,SVG,$@)
+	$(Q)tools/figure-svg $< $@
 
 # ------------------------------------------------------------------ lint
 
