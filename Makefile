@@ -306,11 +306,14 @@ html-figures: $(HTML_FIGURES) ## The figures of the HTML edition, from figures/*
 
 # make test checks the HTML edition: the checkers on a fixture site of
 # their own (tests/test-html-fixtures), then the site (tests/test-html-site:
-# links, tidy, a headless Chromium, the figures). Until this tree has the
-# rule that writes $(HTML_SITE), the site's pages are skipped, saying so;
-# with it, add $(HTML_SITE) to the line "test: $(HTML_FIGURES)" below.
+# links, tidy, a headless Chromium, the figures); without build/html/
+# (no rule writes $(HTML_SITE)), it skips the pages' checks, saying so.
+# The site is written after its figures, never at the same time (-j2): the
+# figures go into build/html/figuras/ and the site's rule keeps that
+# folder. A figure that changes does not change the pages, which name it.
 HTML_TESTS := tests/test-html-fixtures tests/test-html-site
-test: $(HTML_FIGURES)
+$(HTML_SITE): | $(HTML_FIGURES)
+test: $(HTML_FIGURES) $(HTML_SITE)
 
 $(HTML_FIGURES): build/html/figuras/%.svg: figures/%.tex tools/figure-svg $(wildcard book/*.sty) \
                  $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) | $(DEPS_BOOK)
