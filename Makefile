@@ -290,36 +290,6 @@ build/workbook.pdf: $(BOOK_SOURCES) $(WOVEN) build/tex/chapters.tex build/tex/re
 	$(call step,LATEX,$@)
 	$(Q)tools/latex book/workbook.tex $@
 
-# ------------------------------------------------------------------ html
-
-# The HTML edition (build/html/). Its figures are the PDF's: each
-# figures/NAME.tex typeset alone, over the book's style and this build's
-# results, and turned into build/html/figuras/NAME.svg by tools/figure-svg
-# (pdflatex, then pdftocairo -svg: no font or file outside the SVG). The
-# pages refer to them as figuras/NAME.svg.
-HTML_FIGURES := $(patsubst figures/%.tex,build/html/figuras/%.svg,$(wildcard figures/*.tex))
-# The page that make html writes last; make test checks the site it ends.
-HTML_SITE := build/html/index.html
-
-.PHONY: html-figures
-html-figures: $(HTML_FIGURES) ## The figures of the HTML edition, from figures/*.tex: build/html/figuras/NAME.svg
-
-# make test checks the HTML edition: the checkers on a fixture site of
-# their own (tests/test-html-fixtures), then the site (tests/test-html-site:
-# links, tidy, a headless Chromium, the figures); without build/html/
-# (no rule writes $(HTML_SITE)), it skips the pages' checks, saying so.
-# The site is written after its figures, never at the same time (-j2): the
-# figures go into build/html/figuras/ and the site's rule keeps that
-# folder. A figure that changes does not change the pages, which name it.
-HTML_TESTS := tests/test-html-fixtures tests/test-html-site
-$(HTML_SITE): | $(HTML_FIGURES)
-test: $(HTML_FIGURES) $(HTML_SITE)
-
-$(HTML_FIGURES): build/html/figuras/%.svg: figures/%.tex tools/figure-svg $(wildcard book/*.sty) \
-                 $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) | $(DEPS_BOOK)
-	$(call step,SVG,$@)
-	$(Q)tools/figure-svg $< $@
-
 # ------------------------------------------------------------------ lint
 
 # make lint: what each tool finds in each file goes to
@@ -348,6 +318,36 @@ $(foreach t,cppcheck clang-tidy,$(TEST_SOURCES:%=build/lint/%.$(t))): \
 # The grader's tests include grade.h, and read their kind in grade.conf.
 $(foreach g,$(GRADE_TESTS),$(foreach t,cppcheck clang-tidy,\
     $(eval build/lint/$(g).$(t): tests/grade/grade.h $(dir $(g))grade.conf)))
+
+# ------------------------------------------------ html figures and checks
+
+# The HTML edition (build/html/). Its figures are the PDF's: each
+# figures/NAME.tex typeset alone, over the book's style and this build's
+# results, and turned into build/html/figuras/NAME.svg by tools/figure-svg
+# (pdflatex, then pdftocairo -svg: no font or file outside the SVG). The
+# pages refer to them as figuras/NAME.svg.
+HTML_FIGURES := $(patsubst figures/%.tex,build/html/figuras/%.svg,$(wildcard figures/*.tex))
+# The target of make html's rule, written with the whole site.
+HTML_SITE := build/html/index.html
+
+.PHONY: html-figures
+html-figures: $(HTML_FIGURES) ## The figures of the HTML edition, from figures/*.tex: build/html/figuras/NAME.svg
+
+# make test checks the HTML edition: the checkers on a fixture site of
+# their own (tests/test-html-fixtures), then the site (tests/test-html-site:
+# links, tidy, a headless Chromium, the figures); without build/html/
+# (no rule writes $(HTML_SITE)), it skips the pages' checks, saying so.
+# The site is written after its figures, never at the same time (-j2): the
+# figures go into build/html/figuras/ and the site's rule keeps that
+# folder. A figure that changes does not change the pages, which name it.
+HTML_TESTS := tests/test-html-fixtures tests/test-html-site
+$(HTML_SITE): | $(HTML_FIGURES)
+test: $(HTML_FIGURES) $(HTML_SITE)
+
+$(HTML_FIGURES): build/html/figuras/%.svg: figures/%.tex tools/figure-svg $(wildcard book/*.sty) \
+                 $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) | $(DEPS_BOOK)
+	$(call step,SVG,$@)
+	$(Q)tools/figure-svg $< $@
 
 # ----------------------------------------------------------------- tests
 
