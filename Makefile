@@ -119,7 +119,7 @@ pdf: build/workbook.pdf ## Weave the chapters and typeset build/workbook.pdf
 html: build/html/index.html ## The HTML edition, build/html/ (open build/html/index.html in a browser)
 
 test: all $(TEST_BINARIES) $(SANITIZED_PROGRAMS) $(VALGRIND_PROGRAMS) $(FUZZERS) ## Run every test, the integration tests also with the sanitized builds; the last line says "N passed, N failed"
-	$(Q)FUZZ_MISSING='$(FUZZ_MISSING)' tests/run $(TEST_BINARIES) tests/fuzz/run-fuzzers \
+	$(Q)FUZZ_MISSING='$(FUZZ_MISSING)' tests/run $(TEST_BINARIES) tests/fuzz/run-fuzzers $(HTML_TESTS) \
 	    $(foreach s,$(SANITIZERS),WORKBOOK_BIN=build/bin-$(firstword $(subst :, ,$(s))) $(INTEGRATION_TESTS)) \
 	    WORKBOOK_BIN=build/bin-valgrind $(VALGRIND_TESTS)
 
@@ -164,7 +164,7 @@ deps: ## Install the missing Debian packages (apt-get; needs root)
 
 help: ## List the targets
 	@echo "Targets (V=1 shows full commands; RECORDED=1 uses the recorded lab runs):"
-	@awk -F':.*## ' '/^[a-z]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 clean: ## Remove build/ and tangle/
 	rm -rf build tangle
@@ -334,6 +334,36 @@ $(foreach t,cppcheck clang-tidy,$(TEST_SOURCES:%=build/lint/%.$(t))): \
 # The grader's tests include grade.h, and read their kind in grade.conf.
 $(foreach g,$(GRADE_TESTS),$(foreach t,cppcheck clang-tidy,\
     $(eval build/lint/$(g).$(t): tests/grade/grade.h $(dir $(g))grade.conf)))
+
+# ------------------------------------------------ html figures and checks
+
+# The HTML edition (build/html/). Its figures are the PDF's: each
+# figures/NAME.tex typeset alone, over the book's style and this build's
+# results, and turned into build/html/figuras/NAME.svg by tools/figure-svg
+# (pdflatex, then pdftocairo -svg: no font or file outside the SVG). The
+# pages refer to them as figuras/NAME.svg.
+HTML_FIGURES := $(patsubst figures/%.tex,build/html/figuras/%.svg,$(wildcard figures/*.tex))
+# The target of make html's rule, written with the whole site.
+HTML_SITE := build/html/index.html
+
+.PHONY: html-figures
+html-figures: $(HTML_FIGURES) ## The figures of the HTML edition, from figures/*.tex: build/html/figuras/NAME.svg
+
+# make test checks the HTML edition: the checkers on a fixture site of
+# their own (tests/test-html-fixtures), then the site (tests/test-html-site:
+# links, tidy, a headless Chromium, the figures); without build/html/
+# (no rule writes $(HTML_SITE)), it skips the pages' checks, saying so.
+# The site is written after its figures, never at the same time (-j2): the
+# figures go into build/html/figuras/ and the site's rule keeps that
+# folder. A figure that changes does not change the pages, which name it.
+HTML_TESTS := tests/test-html-fixtures tests/test-html-site
+$(HTML_SITE): | $(HTML_FIGURES)
+test: $(HTML_FIGURES) $(HTML_SITE)
+
+$(HTML_FIGURES): build/html/figuras/%.svg: figures/%.tex tools/figure-svg $(wildcard book/*.sty) \
+                 $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) | $(DEPS_BOOK)
+	$(call step,SVG,$@)
+	$(Q)tools/figure-svg $< $@
 
 # ----------------------------------------------------------------- tests
 
