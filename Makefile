@@ -351,8 +351,8 @@ html-figures: $(HTML_FIGURES) ## The figures of the HTML edition, from figures/*
 
 # make test checks the HTML edition: the checkers on a fixture site of
 # their own (tests/test-html-fixtures), then the site (tests/test-html-site:
-# links, tidy, a headless Chromium, the figures); without build/html/
-# (no rule writes $(HTML_SITE)), it skips the pages' checks, saying so.
+# links, tidy, a headless Chromium, the figures); without build/html/ it
+# skips the pages' checks, saying so.
 # The site is written after its figures, never at the same time (-j2): the
 # figures go into build/html/figuras/ and the site's rule keeps that
 # folder. A figure that changes does not change the pages, which name it.
