@@ -471,7 +471,7 @@ static void real_probe_agrees_with_lab_sh(void **state)
         number_of(&built, "lab-source", source, sizeof source);
         print_message("this build's lab-source: %s\n", source);
         if (strstr(source, "RECORDED=1") == NULL)
-            assert_string_equal(source, "regenerados pela compilação que produziu este PDF");
+            assert_string_equal(source, "regenerados pela compilação que produziu este caderno");
     } else {
         assert_int_equal(probe.status, 1);
         assert_true(verdict[0] != '\0' && strchr(verdict, '\n') == strrchr(verdict, '\n'));
@@ -623,7 +623,7 @@ static void lab_runs_without_ipv6(void **state)
         fail_msg("the experiment exited %d: %s", lab.status, text_of(&lab.run.err));
     char source[2048];
     number_of(&lab, "lab-source", source, sizeof source);
-    assert_string_equal(source, "regenerados pela compilação que produziu este PDF");
+    assert_string_equal(source, "regenerados pela compilação que produziu este caderno");
     struct tl_text added = {0}, without = {0};
     char path[700];
     snprintf(path, sizeof path, "%s.ipv6", lab.log);
