@@ -415,9 +415,12 @@ local function table_env(body)
   local inlines = pandoc.List({pandoc.Strong({pandoc.Str("Tabela\u{a0}" .. number .. ":")}), pandoc.Space()})
   inlines:extend(caption)
   return {
-    html_block('<div class="table-wrap">\n<table class="result" id="' .. id .. '" data-source="' .. escape(tsv) .. '">\n<caption>'),
+    -- The caption outside the table's scroller: on a phone it wraps to the
+    -- screen while a wide table scrolls by itself.
+    html_block('<figure class="table" id="' .. id .. '">\n<figcaption>'),
     pandoc.Plain(inlines),
-    html_block("</caption>\n" .. tsv_rows(tsv, "\\resulttable") .. "</table>\n</div>"),
+    html_block('</figcaption>\n<div class="table-wrap">\n<table class="result" data-source="' ..
+      escape(tsv) .. '">\n' .. tsv_rows(tsv, "\\resulttable") .. "</table>\n</div>\n</figure>"),
   }
 end
 
