@@ -441,8 +441,11 @@ local function figure_env(body)
   -- The alt text says what the figure shows: its caption, as text.
   local alt = escape(pandoc.utils.stringify(caption))
   return {
-    html_block('<figure class="figure" id="' .. id .. '">\n<img class="figure" src="figuras/' .. escape(name)
-      .. '.svg" alt="Figura ' .. number .. ": " .. alt .. '">\n<figcaption>'),
+    -- The drawing links to itself: on a phone's width its labels are small,
+    -- and the SVG opened alone can be zoomed.
+    html_block('<figure class="figure" id="' .. id .. '">\n<a class="full-size" href="figuras/' ..
+      escape(name) .. '.svg"><img class="figure" src="figuras/' .. escape(name)
+      .. '.svg" alt="Figura ' .. number .. ": " .. alt .. '"></a>\n<figcaption>'),
     pandoc.Plain(inlines),
     html_block("</figcaption>\n</figure>"),
   }
@@ -589,9 +592,8 @@ local function number_header(h)
       counters.subsection = counters.subsection + 1
       number = (chapter_number or "") .. "." .. counters.section .. "." .. counters.subsection
     end
-    if h.level == 2 then
-      items[#items + 1] = {kind = "section", number = number, page = page, id = h.identifier, caption = h.content}
-    end
+    items[#items + 1] = {kind = h.level == 2 and "section" or "subsection", number = number, page = page,
+      id = h.identifier, caption = h.content}
     local content = pandoc.List({pandoc.Span({pandoc.Str(number)}, pandoc.Attr("", {"section-number"})), pandoc.Space()})
     content:extend(h.content)
     h.content = content
