@@ -471,7 +471,8 @@ static void real_probe_agrees_with_lab_sh(void **state)
         number_of(&built, "lab-source", source, sizeof source);
         print_message("this build's lab-source: %s\n", source);
         if (strstr(source, "RECORDED=1") == NULL)
-            assert_string_equal(source, "regenerados pela compilação que produziu este caderno");
+            assert_string_equal(source,
+                                "regenerados pela compilação que produziu este caderno");
     } else {
         assert_int_equal(probe.status, 1);
         assert_true(verdict[0] != '\0' && strchr(verdict, '\n') == strrchr(verdict, '\n'));
