@@ -91,34 +91,7 @@ static void memory_is_flat(pid_t pid, long before, const char *after_what)
 /* The children of parent, and how many of them are zombies. */
 static int count_children(pid_t parent, int *zombies)
 {
-    DIR *proc = opendir("/proc");
-    assert_non_null(proc);
-    int n = 0;
-    *zombies = 0;
-    struct dirent *entry;
-    while ((entry = readdir(proc)) != NULL) {
-        if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
-            continue;
-        char path[300], line[512];
-        snprintf(path, sizeof path, "/proc/%s/stat", entry->d_name);
-        FILE *file = fopen(path, "r");
-        if (file == NULL)
-            continue;
-        char *got = fgets(line, sizeof line, file);
-        fclose(file);
-        const char *after = got ? strrchr(line, ')') : NULL;
-        long ppid; /* after the command in parentheses: ") STATE PPID" */
-        if (after == NULL || tl_skip(&after, ") ") != 0 || *after == '\0')
-            continue;
-        char state = *after++;
-        if (tl_scan_long(&after, 10, &ppid) != 0 || ppid != parent)
-            continue;
-        n++;
-        if (state == 'Z')
-            (*zombies)++;
-    }
-    closedir(proc);
-    return n;
+    return tl_children(parent, NULL, 0, zombies);
 }
 
 /* Waits (at most seconds) until no child of parent is running, then
@@ -209,11 +182,24 @@ static void one_echo(unsigned port)
 
 /* ----------------------------------------------------- concurrency */
 
-struct client {
-    size_t sent, received;
-    int fd;
-    int done;
+/* The peak of the server's children, counted at most twice a second
+ * while the clients run (tl_echo_many's tick). */
+struct children_peak {
+    pid_t server;
+    int peak;
+    double next;
 };
+
+static void count_the_peak(void *arg)
+{
+    struct children_peak *watch = arg;
+    if (tl_now() < watch->next)
+        return;
+    int zombies;
+    int children = count_children(watch->server, &zombies);
+    watch->peak = children > watch->peak ? children : watch->peak;
+    watch->next = tl_now() + 0.5;
+}
 
 static void two_hundred_clients_echo_256_kib_each(void **state)
 {
@@ -221,77 +207,16 @@ static void two_hundred_clients_echo_256_kib_each(void **state)
     unsigned port = tl_program_start(server, SERV_FORK, CLIENTS + 1);
     int fds_before = count_fds(server->pid);
     long rss_before = rss_kb(server->pid);
-    double start = tl_now(), next_count = start;
-    int peak = 0, zombies_now;
-
-    static unsigned char data[CLIENT_BYTES + CLIENTS];
-    tl_fill_pattern(data, sizeof data, 5823);
-    static struct client clients[CLIENTS];
-    for (int c = 0; c < CLIENTS; c++) {
-        clients[c] = (struct client){.fd = connect_loopback(port)};
-        fcntl(clients[c].fd, F_SETFL, fcntl(clients[c].fd, F_GETFL) | O_NONBLOCK);
-    }
-    double connected = tl_now() - start;
-    /* client c sends data + c: every client's bytes differ from the others' */
-    double deadline = tl_now() + 240;
-    int left = CLIENTS;
-    static unsigned char buffer[65536];
-    while (left > 0) {
-        if (tl_now() > deadline)
-            fail_msg("%d clients not done after 240 s", left);
-        if (tl_now() >= next_count) { /* the peak of children, twice a second */
-            int children = count_children(server->pid, &zombies_now);
-            peak = children > peak ? children : peak;
-            next_count = tl_now() + 0.5;
-        }
-        struct pollfd ready[CLIENTS];
-        for (int c = 0; c < CLIENTS; c++) {
-            ready[c].fd = clients[c].done ? -1 : clients[c].fd;
-            ready[c].events = POLLIN | (clients[c].sent < CLIENT_BYTES ? POLLOUT : 0);
-            ready[c].revents = 0;
-        }
-        if (poll(ready, CLIENTS, 1000) <= 0)
-            continue;
-        for (int c = 0; c < CLIENTS; c++) {
-            struct client *k = &clients[c];
-            if (k->done)
-                continue;
-            if ((ready[c].revents & POLLOUT) && k->sent < CLIENT_BYTES) {
-                size_t chunk =
-                    CLIENT_BYTES - k->sent > 16384 ? 16384 : CLIENT_BYTES - k->sent;
-                ssize_t n = send(k->fd, data + c + k->sent, chunk, MSG_NOSIGNAL);
-                if (n > 0 && (k->sent += (size_t)n) == CLIENT_BYTES)
-                    shutdown(k->fd, SHUT_WR);
-                if (n == -1 && errno != EAGAIN)
-                    fail_msg("client %d: send: %s", c, strerror(errno));
-            }
-            if (ready[c].revents & (POLLIN | POLLHUP | POLLERR)) {
-                ssize_t n = recv(k->fd, buffer, sizeof buffer, 0);
-                if (n == -1 && errno == EAGAIN)
-                    continue;
-                if (n == -1)
-                    fail_msg("client %d: recv: %s", c, strerror(errno));
-                if (n == 0) {
-                    if (k->received != CLIENT_BYTES)
-                        fail_msg("client %d: the echo ended after %zu bytes", c, k->received);
-                    k->done = 1;
-                    left--;
-                    continue;
-                }
-                if (k->received + (size_t)n > CLIENT_BYTES ||
-                    memcmp(buffer, data + c + k->received, (size_t)n) != 0)
-                    fail_msg("client %d: the echo differs after %zu bytes", c, k->received);
-                k->received += (size_t)n;
-            }
-        }
-    }
+    struct children_peak watch = {server->pid, 0, 0};
+    double start = tl_now();
+    double connected =
+        tl_echo_many(port, CLIENTS, CLIENT_BYTES, 240, 5823, count_the_peak, &watch);
+    int peak = watch.peak;
     double took = tl_now() - start;
     print_message("  %d clients connected in %.2f s; %zu KiB each echoed in %.2f s in all: "
                   "%.1f MiB/s each way, at most %d children at once\n",
                   CLIENTS, connected, CLIENT_BYTES / 1024, took,
                   (double)CLIENTS * CLIENT_BYTES / (1024 * 1024) / took, peak);
-    for (int c = 0; c < CLIENTS; c++)
-        close(clients[c].fd);
     assert_int_equal(settle(server->pid, 30, 0), 0);
     int zombies;
     assert_int_equal(count_children(server->pid, &zombies), 0);

@@ -194,75 +194,6 @@ static void one_echo(unsigned port, const char *text)
     close(fd);
 }
 
-struct client {
-    size_t sent, received;
-    int fd;
-    int done;
-};
-
-/* count clients at once, each sending its own bytes (data + c), bytes of
- * them, half-closing and reading the echo to the end, byte-exact; at
- * most 120 s. */
-static void echo_many(unsigned port, int count, size_t bytes)
-{
-    static unsigned char data[CLIENT_BYTES + CLIENTS];
-    static struct client clients[CLIENTS];
-    static unsigned char buffer[65536];
-    static struct pollfd ready[CLIENTS];
-    assert_true(count <= CLIENTS && bytes <= CLIENT_BYTES);
-    tl_fill_pattern(data, sizeof data, 6061);
-    for (int c = 0; c < count; c++) {
-        clients[c] = (struct client){.fd = connect_loopback(port)};
-        set_nonblocking(clients[c].fd);
-    }
-    double deadline = tl_now() + 120;
-    int left = count;
-    while (left > 0) {
-        if (tl_now() > deadline)
-            fail_msg("%d clients not done after 120 s", left);
-        for (int c = 0; c < count; c++) {
-            ready[c].fd = clients[c].done ? -1 : clients[c].fd;
-            ready[c].events = POLLIN | (clients[c].sent < bytes ? POLLOUT : 0);
-            ready[c].revents = 0;
-        }
-        if (poll(ready, (nfds_t)count, 1000) <= 0)
-            continue;
-        for (int c = 0; c < count; c++) {
-            struct client *k = &clients[c];
-            if (k->done)
-                continue;
-            if ((ready[c].revents & POLLOUT) && k->sent < bytes) {
-                size_t chunk = bytes - k->sent > 16384 ? 16384 : bytes - k->sent;
-                ssize_t n = send(k->fd, data + c + k->sent, chunk, MSG_NOSIGNAL);
-                if (n > 0 && (k->sent += (size_t)n) == bytes)
-                    shutdown(k->fd, SHUT_WR);
-                if (n == -1 && errno != EAGAIN)
-                    fail_msg("client %d: send: %s", c, strerror(errno));
-            }
-            if (ready[c].revents & (POLLIN | POLLHUP | POLLERR)) {
-                ssize_t n = recv(k->fd, buffer, sizeof buffer, 0);
-                if (n == -1 && errno == EAGAIN)
-                    continue;
-                if (n == -1)
-                    fail_msg("client %d: recv: %s", c, strerror(errno));
-                if (n == 0) {
-                    if (k->received != bytes)
-                        fail_msg("client %d: the echo ended after %zu bytes", c, k->received);
-                    k->done = 1;
-                    left--;
-                    continue;
-                }
-                if (k->received + (size_t)n > bytes ||
-                    memcmp(buffer, data + c + k->received, (size_t)n) != 0)
-                    fail_msg("client %d: the echo differs after %zu bytes", c, k->received);
-                k->received += (size_t)n;
-            }
-        }
-    }
-    for (int c = 0; c < count; c++)
-        close(clients[c].fd);
-}
-
 /* ----------------------------------------------------- every design */
 
 static void every_design_echoes_100_clients_of_64_kib(void **state)
@@ -278,7 +209,7 @@ static void every_design_echoes_100_clients_of_64_kib(void **state)
         int zombies;
         int n = tl_children(server->pid, children, WORKERS, &zombies);
         double start = tl_now();
-        echo_many(port, CLIENTS, CLIENT_BYTES);
+        tl_echo_many(port, CLIENTS, CLIENT_BYTES, 120, 6061, NULL, NULL);
         double took = tl_now() - start;
         print_message("  %s: %d clients x %zu KiB echoed in %.2f s\n", design_names[d],
                       CLIENTS, CLIENT_BYTES / 1024, took);

@@ -619,6 +619,88 @@ static inline int tl_children(pid_t parent, pid_t *pids, int size, int *zombies)
     return n;
 }
 
+/* Echo clients at once: count connections to 127.0.0.1:port, client c
+ * sending its own bytes (data + c of a pattern seeded with seed, so every
+ * client's bytes differ), bytes of them, half-closing and reading the echo
+ * to its end, byte-exact; at most seconds in all, or the test fails. Each
+ * time around (at least once a second) tick(arg) is called, if not NULL:
+ * to watch the server meanwhile. Returns the seconds the connections took
+ * to be made. */
+struct tl_echo_client {
+    size_t sent, received;
+    int fd;
+    int done;
+};
+
+static inline double tl_echo_many(unsigned port, int count, size_t bytes, double seconds,
+                                  uint32_t seed, void (*tick)(void *), void *arg)
+{
+    unsigned char *data = malloc(bytes + (size_t)count);
+    struct tl_echo_client *clients = calloc((size_t)count, sizeof *clients);
+    struct pollfd *ready = calloc((size_t)count, sizeof *ready);
+    static unsigned char buffer[65536];
+    if (data == NULL || clients == NULL || ready == NULL)
+        fail_msg("no memory for %d clients of %zu bytes", count, bytes);
+    tl_fill_pattern(data, bytes + (size_t)count, seed);
+    double start = tl_now();
+    for (int c = 0; c < count; c++) {
+        clients[c].fd = tl_connect_within(port, 20);
+        fcntl(clients[c].fd, F_SETFL, fcntl(clients[c].fd, F_GETFL) | O_NONBLOCK);
+    }
+    double connected = tl_now() - start, deadline = start + seconds;
+    int left = count;
+    while (left > 0) {
+        if (tl_now() > deadline)
+            fail_msg("%d clients not done after %.0f s", left, seconds);
+        if (tick != NULL)
+            tick(arg);
+        for (int c = 0; c < count; c++) {
+            ready[c].fd = clients[c].done ? -1 : clients[c].fd;
+            ready[c].events = (short)(POLLIN | (clients[c].sent < bytes ? POLLOUT : 0));
+            ready[c].revents = 0;
+        }
+        if (poll(ready, (nfds_t)count, 1000) <= 0)
+            continue;
+        for (int c = 0; c < count; c++) {
+            struct tl_echo_client *k = &clients[c];
+            if (k->done)
+                continue;
+            if ((ready[c].revents & POLLOUT) && k->sent < bytes) {
+                size_t piece = bytes - k->sent > 16384 ? 16384 : bytes - k->sent;
+                ssize_t n = send(k->fd, data + c + k->sent, piece, MSG_NOSIGNAL);
+                if (n > 0 && (k->sent += (size_t)n) == bytes)
+                    shutdown(k->fd, SHUT_WR);
+                if (n == -1 && errno != EAGAIN)
+                    fail_msg("client %d: send: %s", c, strerror(errno));
+            }
+            if (ready[c].revents & (POLLIN | POLLHUP | POLLERR)) {
+                ssize_t n = recv(k->fd, buffer, sizeof buffer, 0);
+                if (n == -1 && errno == EAGAIN)
+                    continue;
+                if (n == -1)
+                    fail_msg("client %d: recv: %s", c, strerror(errno));
+                if (n == 0) {
+                    if (k->received != bytes)
+                        fail_msg("client %d: the echo ended after %zu bytes", c, k->received);
+                    k->done = 1;
+                    left--;
+                    continue;
+                }
+                if (k->received + (size_t)n > bytes ||
+                    memcmp(buffer, data + c + k->received, (size_t)n) != 0)
+                    fail_msg("client %d: the echo differs after %zu bytes", c, k->received);
+                k->received += (size_t)n;
+            }
+        }
+    }
+    for (int c = 0; c < count; c++)
+        close(clients[c].fd);
+    free(data);
+    free(clients);
+    free(ready);
+    return connected;
+}
+
 /* Waits (at most 10 s) until pid sleeps in a call (state S), then stops
  * it and lets it go on, as Ctrl-Z and fg do. On Linux a recv() or send()
  * on a socket with a time limit (SO_RCVTIMEO, SO_SNDTIMEO) fails then with
