@@ -396,6 +396,22 @@ local function tsv_rows(path, needle)
   return table.concat(out)
 end
 
+-- A table or a figure: its number, its id (PREFIX and the number), its
+-- label and its entry in the lists; returns the id, the caption headed
+-- "WORD N.M:", the number and the bare caption.
+local function numbered_float(kind, word, prefix, body, needle)
+  local number = next_number(kind)
+  local id = prefix .. slug_number(number)
+  anchor = {id = id, number = number}
+  local label = label_of(body)
+  local caption = latex_inlines(expand(caption_of(body, needle)))
+  if label then label_here(label, "\\label{" .. label .. "}") end
+  items[#items + 1] = {kind = kind, number = number, page = page, id = id, caption = caption}
+  local inlines = pandoc.List({pandoc.Strong({pandoc.Str(word .. "\u{a0}" .. number .. ":")}), pandoc.Space()})
+  inlines:extend(caption)
+  return id, inlines, number, caption
+end
+
 local function table_env(body)
   local needle = "\\begin{table}"
   check_only(body, {}, needle)
@@ -405,15 +421,7 @@ local function table_env(body)
   if not chapter then fail("\\resulttable", file .. " is not build/results/CHAPTER/NAME.tex") end
   local tsv = "build/results/" .. chapter .. "/" .. name .. ".tsv"
   if not io.open(tsv, "r") then tsv = "tangle/" .. chapter .. "/" .. name .. ".tsv" end
-  local number = next_number("table")
-  local id = "tabela-" .. slug_number(number)
-  anchor = {id = id, number = number}
-  local label = label_of(body)
-  local caption = latex_inlines(expand(caption_of(body, needle)))
-  if label then label_here(label, "\\label{" .. label .. "}") end
-  items[#items + 1] = {kind = "table", number = number, page = page, id = id, caption = caption}
-  local inlines = pandoc.List({pandoc.Strong({pandoc.Str("Tabela\u{a0}" .. number .. ":")}), pandoc.Space()})
-  inlines:extend(caption)
+  local id, inlines = numbered_float("table", "Tabela", "tabela-", body, needle)
   return {
     -- The caption outside the table's scroller: on a phone it wraps to the
     -- screen while a wide table scrolls by itself.
@@ -429,15 +437,7 @@ local function figure_env(body)
   check_only(body, {}, needle)
   local name = body:match("\\input{figures/([^}/]+)%.tex}")
   if not name then fail(needle, "a figure without \\input{figures/NAME.tex}") end
-  local number = next_number("figure")
-  local id = "figura-" .. slug_number(number)
-  anchor = {id = id, number = number}
-  local label = label_of(body)
-  local caption = latex_inlines(expand(caption_of(body, needle)))
-  if label then label_here(label, "\\label{" .. label .. "}") end
-  items[#items + 1] = {kind = "figure", number = number, page = page, id = id, caption = caption}
-  local inlines = pandoc.List({pandoc.Strong({pandoc.Str("Figura\u{a0}" .. number .. ":")}), pandoc.Space()})
-  inlines:extend(caption)
+  local id, inlines, number, caption = numbered_float("figure", "Figura", "figura-", body, needle)
   -- The alt text says what the figure shows: its caption, as text.
   local alt = escape(pandoc.utils.stringify(caption))
   return {
