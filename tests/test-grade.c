@@ -355,6 +355,16 @@ static void one_file_sets_the_exit_status(void **state)
         fail_msg("an exercise the book does not have: exit %d, stderr %s", grade.status,
                  tl_text_str(&grade.err));
     tl_proc_free(&grade);
+    /* A scratch folder it cannot write: one line saying so, exit 2. */
+    char command[600];
+    snprintf(command, sizeof command, "GRADE_WORK=/proc/no-such-folder tools/grade 2.3 %s",
+             path);
+    if (tl_sh(&grade, 30, command) != 2 ||
+        strstr(tl_text_str(&grade.err),
+               "grade: cannot write the scratch folder /proc/no-such-folder/2.3") == NULL)
+        fail_msg("an unwritable GRADE_WORK: exit %d, stderr %s", grade.status,
+                 tl_text_str(&grade.err));
+    tl_proc_free(&grade);
 }
 
 /* An IPv4 address of this machine other than loopback, or "". */
