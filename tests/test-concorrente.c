@@ -43,44 +43,16 @@
 
 static int count_fds(pid_t pid)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
-    DIR *dir = opendir(path);
-    if (dir == NULL)
-        fail_msg("cannot open %s: %s", path, strerror(errno));
-    int n = 0;
-    struct dirent *entry;
-    while ((entry = readdir(dir)) != NULL)
-        if (entry->d_name[0] != '.')
-            n++;
-    closedir(dir);
+    int n = tl_proc_entries(pid, "fd");
+    if (n == -1)
+        fail_msg("cannot list /proc/%d/fd: %s", (int)pid, strerror(errno));
     return n;
-}
-
-/* The resident memory of pid in KiB (VmRSS in /proc/PID/status). */
-static long rss_kb(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *file = fopen(path, "r");
-    if (file == NULL)
-        fail_msg("cannot open %s: %s", path, strerror(errno));
-    long kb = -1;
-    while (fgets(line, sizeof line, file) != NULL) {
-        const char *rest = line;
-        if (tl_skip(&rest, "VmRSS:") == 0 && tl_scan_long(&rest, 10, &kb) == 0)
-            break;
-    }
-    fclose(file);
-    if (kb < 0)
-        fail_msg("no VmRSS in %s", path);
-    return kb;
 }
 
 /* Fails if the memory of pid grew more than RSS_MARGIN_KB since before. */
 static void memory_is_flat(pid_t pid, long before, const char *after_what)
 {
-    long now = rss_kb(pid);
+    long now = tl_rss_kb(pid);
     print_message("  VmRSS of the server: %ld KiB before, %ld KiB after %s\n", before, now,
                   after_what);
     if (now > before + RSS_MARGIN_KB)
@@ -206,7 +178,7 @@ static void two_hundred_clients_echo_256_kib_each(void **state)
     struct tl_proc *server = *state;
     unsigned port = tl_program_start(server, SERV_FORK, CLIENTS + 1);
     int fds_before = count_fds(server->pid);
-    long rss_before = rss_kb(server->pid);
+    long rss_before = tl_rss_kb(server->pid);
     struct children_peak watch = {server->pid, 0, 0};
     double start = tl_now();
     double connected =
@@ -231,7 +203,7 @@ static void two_thousand_short_connections_leave_nothing(void **state)
     struct tl_proc *server = *state;
     unsigned port = tl_program_start(server, SERV_FORK, SHORT_CONNECTIONS + 1);
     int fds_before = count_fds(server->pid);
-    long rss_before = rss_kb(server->pid);
+    long rss_before = tl_rss_kb(server->pid);
     double start = tl_now();
     for (int i = 1; i <= SHORT_CONNECTIONS; i++) {
         one_echo(port);

@@ -105,25 +105,6 @@ static void back_to(pid_t pid, struct shape before, const char *name)
             before.children, before.zombies);
 }
 
-static long rss_kb(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *file = fopen(path, "r");
-    if (file == NULL)
-        fail_msg("cannot open %s: %s", path, strerror(errno));
-    long kb = -1;
-    while (fgets(line, sizeof line, file) != NULL) {
-        const char *rest = line;
-        if (tl_skip(&rest, "VmRSS:") == 0 && tl_scan_long(&rest, 10, &kb) == 0)
-            break;
-    }
-    fclose(file);
-    if (kb < 0)
-        fail_msg("no VmRSS in %s", path);
-    return kb;
-}
-
 static int count_lines_with(const char *text, const char *word)
 {
     int n = 0;
@@ -288,7 +269,7 @@ static void a_client_that_never_reads_costs_a_bounded_buffer(void **state)
     for (size_t d = 0; d < DESIGNS; d++) {
         unsigned port = tl_program_start(server, design(d), 2);
         at_rest(d, server->pid, 2);
-        long rss_before = rss_kb(server->pid);
+        long rss_before = tl_rss_kb(server->pid);
         int slow = connect_loopback(port);
         set_nonblocking(slow);
         size_t sent = 0;
@@ -305,7 +286,7 @@ static void a_client_that_never_reads_costs_a_bounded_buffer(void **state)
         }
         assert_true(sent < sizeof data); /* the server did not take 32 MiB */
         one_echo(port, "not blocked by the slow one");
-        long rss_after = rss_kb(server->pid);
+        long rss_after = tl_rss_kb(server->pid);
         print_message("  %s: the slow client got %zu KiB in before it stopped; server VmRSS "
                       "%ld -> %ld KiB\n",
                       design_names[d], sent / 1024, rss_before, rss_after);

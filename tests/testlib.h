@@ -582,6 +582,26 @@ static inline int tl_proc_entries(pid_t pid, const char *what)
     return n;
 }
 
+/* The resident memory of pid in KiB (VmRSS in /proc/PID/status). */
+static inline long tl_rss_kb(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *file = fopen(path, "r");
+    if (file == NULL)
+        fail_msg("cannot open %s: %s", path, strerror(errno));
+    long kb = -1;
+    while (fgets(line, sizeof line, file) != NULL) {
+        const char *rest = line;
+        if (tl_skip(&rest, "VmRSS:") == 0 && tl_scan_long(&rest, 10, &kb) == 0)
+            break;
+    }
+    fclose(file);
+    if (kb < 0)
+        fail_msg("no VmRSS in %s", path);
+    return kb;
+}
+
 /* The children of parent (their pids into pids[], at most size), and how
  * many of them are zombies. */
 static inline int tl_children(pid_t parent, pid_t *pids, int size, int *zombies)
