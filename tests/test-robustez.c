@@ -56,10 +56,20 @@ static int runs_out_at_accept(const char *server)
     return strcmp(server, "serv-echo-prefork") != 0;
 }
 
+/* The servers of the test below; the teardown kills any a failure left. */
+static struct tl_proc proc[SERVERS];
+
+static int kill_the_servers(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < SERVERS; i++)
+        tl_proc_free(&proc[i]);
+    return 0;
+}
+
 static void out_of_descriptors_a_server_waits_says_it_once_and_recovers(void **state)
 {
     (void)state;
-    static struct tl_proc proc[SERVERS];
     int clients[SERVERS];
     if (access("/usr/bin/prlimit", X_OK) != 0) {
         print_message("  skipped: no /usr/bin/prlimit (util-linux)\n");
@@ -540,7 +550,8 @@ static void serv_32kb_given_fewer_bytes_says_how_many_and_goes_on(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(out_of_descriptors_a_server_waits_says_it_once_and_recovers),
+        cmocka_unit_test_teardown(out_of_descriptors_a_server_waits_says_it_once_and_recovers,
+                                  kill_the_servers),
         cmocka_unit_test(with_a_full_standard_output_h_exits_1),
         cmocka_unit_test(with_a_full_standard_output_a_client_exits_1),
         cmocka_unit_test(with_a_full_standard_output_a_server_exits_1),
