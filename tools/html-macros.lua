@@ -72,15 +72,20 @@ end
 -- ------------------------------------------------------------ the data
 
 local results = {}
-for _, name in ipairs(chapters) do
-  local f = io.open("build/results/" .. name .. "/numbers.tsv", "r")
-  if f then
-    for line in f:lines() do
-      local key, value = line:match("^([a-z][a-z0-9-]*)\t(.*)$")
-      if key then results[key] = value end
-    end
-    f:close()
+-- Reads the lines "KEY<TAB>VALUE" of a TSV file, if there is one, whose
+-- key matches pattern (a Lua pattern with one capture), into the table into.
+local function read_pairs(path, pattern, into)
+  local f = io.open(path, "r")
+  if not f then return end
+  for line in f:lines() do
+    local key, value = line:match("^" .. pattern .. "\t(.*)$")
+    if key then into[key] = value end
   end
+  f:close()
+end
+
+for _, name in ipairs(chapters) do
+  read_pairs("build/results/" .. name .. "/numbers.tsv", "([a-z][a-z0-9-]*)", results)
 end
 
 local function result(key)
@@ -120,16 +125,7 @@ do
 end
 
 local seed_captions = {}
-do
-  local f = io.open("chapters/seed/listings.tsv", "r")
-  if f then
-    for line in f:lines() do
-      local nn, caption = line:match("^(%d%d)\t(.*)$")
-      if nn then seed_captions[nn] = caption end
-    end
-    f:close()
-  end
-end
+read_pairs("chapters/seed/listings.tsv", "(%d%d)", seed_captions)
 
 if standalone and data_dir then
   local f = io.open(data_dir .. "/labels.tsv", "r")
