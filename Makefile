@@ -74,6 +74,8 @@ TOOLS := build/tools/nwpandoc
 # build/mk/NN-slug.mk carries that into this build. Making those files
 # installs the packages and tangles first, so `help` and `clean` skip it.
 NO_BUILD_GOALS := help clean distclean deps bench tangle
+# Without solutions/, the goals that need them say so before building anything.
+NO_BUILD_GOALS += $(if $(wildcard solutions/*.nw),,instructor solutions grade bench-grade)
 ifneq ($(filter-out $(NO_BUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
 include $(CHAPTERS:%=build/mk/%.mk)
 endif
@@ -99,7 +101,7 @@ LINT_C = $(LINT_PROGRAMS) $(wildcard tools/*.c) $(TEST_SOURCES) $(GRADE_TESTS)
 LINT_REPORTS = $(foreach t,cppcheck clang-tidy clang-format,$(LINT_C:%=build/lint/%.$(t))) \
                build/lint/tests/testlib.h.clang-format \
                $(patsubst %,build/lint/%.clang-format,$(wildcard tests/fuzz/*.[ch])) \
-               $(patsubst %,build/lint/%.clang-format,tests/grade/grade.h $(wildcard tests/grade/*/wrong/*.c))
+               $(patsubst %,build/lint/%.clang-format,tests/grade/grade.h $(wildcard solutions/wrong/*/*.c))
 
 # ---------------------------------------------------------------- targets
 
@@ -206,7 +208,7 @@ build/mk/%.mk: build/stamps/%.tangled tools/chapter-mk | $(DEPS_LAB)
 # The whole book is woven at once (cross-references span chapters) into
 # build/chapters/NN-slug.tex and the index data build/chapters/index.tex.
 # It reads the tangled programs: Ctags finds the C definitions there.
-WEAVE_TOOLS := tools/weave tools/nwtabs tools/nwapart tools/cdefs tools/cuses tools/selfuses $(TOOLS)
+WEAVE_TOOLS := tools/weave tools/nwtabs tools/nwapart tools/nwsolutions tools/cdefs tools/cuses tools/selfuses $(TOOLS)
 build/stamps/woven: $(CHAPTER_FILES) $(WEAVE_TOOLS) $(CHAPTERS:%=build/stamps/%.tangled) | $(DEPS_BOOK)
 	$(call step,WEAVE,chapters/*.nw)
 	$(Q)tools/weave build/chapters build/tools/nwpandoc build/nwline $(CHAPTER_FILES)
@@ -441,20 +443,25 @@ build/stamps/recorded-$(RECORDED): FORCE
 FORCE:
 
 # ------------------------------------------------------------ exercises
-# The exercises' solutions (in the .nw, after each exercise, between
-# "::: solucao" and ":::"), the instructor edition, the exercise sheets
-# and the autograder. None of it is built by `make`; `make test` checks
-# all of it.
+# The exercises' solutions (solutions/NN-slug.nw, one block per exercise,
+# "::: solucao LABEL TITLE" to ":::"), the instructor edition, the
+# exercise sheets and the autograder. None of it is built by `make`;
+# `make test` checks all of it. A copy without solutions/ (what an
+# instructor publishes for the students) builds the student's book and
+# passes make test, whose tests of the solutions skip saying why; the
+# goals that need the solutions say in one line that they are missing.
 
 .PHONY: instructor sheets solutions grade
+SOLUTION_FILES := $(wildcard solutions/*.nw)
 SOLUTIONS := build/stamps/solutions
 # One sheet per chapter that has exercises.
 SHEETS = $(patsubst %,build/sheets/%.pdf,$(shell grep -l '^\\exercicio' $(CHAPTER_FILES) | xargs -n 1 basename | sed 's/\.nw$$//'))
-EXERCISE_TOOLS := tools/exercises tools/nwsolutions tools/nwcheck
-
-instructor: build/workbook-instructor.pdf ## The instructor edition, every solution after its exercise: build/workbook-instructor.pdf
+EXERCISE_TOOLS := tools/exercises tools/nwcheck
 
 sheets: $(SHEETS) ## One exercise sheet per chapter, with a header for the student's name: build/sheets/NN-slug.pdf
+
+ifneq ($(SOLUTION_FILES),)
+instructor: build/workbook-instructor.pdf ## The instructor edition, every solution after its exercise: build/workbook-instructor.pdf
 
 solutions: $(SOLUTIONS) ## Tangle the reference solutions into build/solutions/LABEL/ (never into tangle/)
 
@@ -463,13 +470,16 @@ solutions: $(SOLUTIONS) ## Tangle the reference solutions into build/solutions/L
 grade: $(SOLUTIONS) | $(DEPS_BOOK) ## List the gradable exercises; EX=2.3 FILE=x.c grades a file, EX=2.3 DIR=d/ a class (J=jobs)
 	$(Q)tools/grade $(if $(J),-j $(J)) $(EX) $(FILE) $(DIR)
 
-$(SOLUTIONS): $(CHAPTER_FILES) tools/tangle-solutions tools/nwcheck | $(DEPS_TANGLE)
+$(SOLUTIONS): $(CHAPTER_FILES) $(SOLUTION_FILES) tools/tangle-solutions tools/nwcheck | $(DEPS_TANGLE)
 	$(call step,TANGLE,build/solutions/)
-	$(Q)tools/tangle-solutions build/solutions $(CHAPTER_FILES)
+	$(Q)tools/tangle-solutions build/solutions $(CHAPTER_FILES) $(SOLUTION_FILES)
 	@mkdir -p $(@D) && touch $@
 
-build/stamps/woven-instructor: $(CHAPTER_FILES) $(WEAVE_TOOLS) tools/nwsolutions $(CHAPTERS:%=build/stamps/%.tangled) | $(DEPS_BOOK)
-	$(call step,WEAVE,chapters/*.nw [instructor])
+# $(SOLUTIONS) first: tools/nwcheck has checked every solution against
+# its exercise before the weave places it.
+build/stamps/woven-instructor: $(CHAPTER_FILES) $(SOLUTION_FILES) $(WEAVE_TOOLS) \
+                               $(CHAPTERS:%=build/stamps/%.tangled) $(SOLUTIONS) | $(DEPS_BOOK)
+	$(call step,WEAVE,chapters/*.nw solutions/*.nw [instructor])
 	$(Q)tools/weave -e instructor build/chapters-instructor build/tools/nwpandoc build/nwline $(CHAPTER_FILES)
 	@mkdir -p $(@D) && touch $@
 
@@ -479,19 +489,25 @@ build/workbook-instructor.pdf: $(BOOK_SOURCES) build/stamps/woven-instructor bui
 	$(call step,LATEX,$@)
 	$(Q)tools/latex book/workbook-instructor.tex $@
 
-# A sheet quotes the book's numbers (Tabela 3.1 do caderno): it reads the
-# labels of the student edition's build/latex/workbook.aux.
-build/sheets/%.pdf: chapters/%.nw build/workbook.pdf tools/sheet $(EXERCISE_TOOLS) | $(DEPS_BOOK)
-	$(call step,SHEET,$@)
-	$(Q)tools/sheet $< build/latex/workbook.aux $@
-
-# The student edition has no solution: weaving it runs nwsolutions too.
-build/stamps/woven: tools/nwsolutions
-# make test checks the editions, the sheets and the grader.
-test: build/workbook-instructor.pdf $(SHEETS) $(SOLUTIONS)
+# make test checks the instructor edition and the grader too.
+test: build/workbook-instructor.pdf $(SOLUTIONS)
 
 # make bench also times the grader on a class of 200 (tests/bench-grade).
 .PHONY: bench-grade
 bench-grade: $(SOLUTIONS) ## Time the grader on 200 submissions of one exercise (EX=2.3, N=200)
 	$(Q)tests/bench-grade $(or $(EX),2.3) $(or $(N),200)
 bench: bench-grade
+else
+NO_SOLUTIONS := the solutions are not in this copy (no solutions/*.nw): it builds the student's book only
+instructor solutions grade bench-grade build/workbook-instructor.pdf:
+	@echo "make $@: $(NO_SOLUTIONS)" >&2; exit 1
+endif
+
+# A sheet quotes the book's numbers (Tabela 3.1 do caderno): it reads the
+# labels of the student edition's build/latex/workbook.aux.
+build/sheets/%.pdf: chapters/%.nw build/workbook.pdf tools/sheet $(EXERCISE_TOOLS) | $(DEPS_BOOK)
+	$(call step,SHEET,$@)
+	$(Q)tools/sheet $< build/latex/workbook.aux $@
+
+# make test checks the sheets.
+test: $(SHEETS)

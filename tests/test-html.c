@@ -475,13 +475,14 @@ static char *page_text(const char *html)
 static void the_student_site_has_no_solution(void **state)
 {
     (void)state;
+    TL_SKIP_WITHOUT_SOLUTIONS();
     struct tl_proc run;
-    int status = tl_sh(&run, 30, "tests/solution-phrases chapters/[0-9][0-9]-*.nw");
+    int status = tl_sh(&run, 30, "tests/solution-phrases solutions/[0-9][0-9]-*.nw");
     assert_int_equal(status, 0);
     const char *phrases = tl_text_str(&run.out);
     struct tl_proc roots_run;
     status =
-        tl_sh(&roots_run, 30, "sed -n 's/^<<\\(solucoes\\/[^>]*\\)>>=$/\\1/p' chapters/*.nw");
+        tl_sh(&roots_run, 30, "sed -n 's/^<<\\(solucoes\\/[^>]*\\)>>=$/\\1/p' solutions/*.nw");
     assert_int_equal(status, 0);
     const char *roots = tl_text_str(&roots_run.out);
     assert_true(tl_count_lines(roots) >= 5);
@@ -490,7 +491,7 @@ static void the_student_site_has_no_solution(void **state)
         char *text = page_text(pages[i].html);
         if (strstr(text, "Solução do exercício") != NULL)
             fail_msg("%s has a solution's heading", pages[i].name);
-        /* No solution's file: the roots <<solucoes/LABEL/FILE>> of the .nw. */
+        /* No solution's file: the roots <<solucoes/LABEL/FILE>> of solutions/. */
         for (const char *root = roots; *root != '\0';) {
             size_t length = strcspn(root, "\n");
             char name[300];

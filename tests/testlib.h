@@ -96,6 +96,33 @@ static inline char *tl_bin(const char *name)
 #define CLI_32KB tl_bin("cli-32kb")
 #define DATASIZE_32KB (32 * 1024 + 1)
 
+/* ------------------------------------------------------- solutions */
+
+/* The solutions (solutions/NN-slug.nw) are in the instructor's copy of
+ * the repository, not in the one published for students: a test that
+ * needs them skips there, saying why. */
+static inline int tl_have_solutions(void)
+{
+    DIR *dir = opendir("solutions");
+    if (dir == NULL)
+        return 0;
+    int found = 0;
+    for (struct dirent *entry; !found && (entry = readdir(dir)) != NULL;) {
+        size_t length = strlen(entry->d_name);
+        found = length > 3 && strcmp(entry->d_name + length - 3, ".nw") == 0;
+    }
+    closedir(dir);
+    return found;
+}
+
+#define TL_SKIP_WITHOUT_SOLUTIONS()                                                          \
+    do {                                                                                     \
+        if (!tl_have_solutions()) {                                                          \
+            print_message("skipped: the solutions are not in this copy (no solutions/*.nw)\n"); \
+            skip();                                                                          \
+        }                                                                                    \
+    } while (0)
+
 /* ------------------------------------------------------------ time */
 
 static inline double tl_now(void)

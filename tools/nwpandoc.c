@@ -586,6 +586,16 @@ int main(int argc, char **argv)
             source_name = token + 6;
             source_line = 1;
         }
+        /* A filter that moved lines (nwsolutions splices in the solutions)
+         * says where the next ones come from: noweb's "@line N". */
+        if (starts_with(token, "@line ")) {
+            char *end;
+            unsigned long long line = strtoull(token + 6, &end, 10);
+            if (end == token + 6 || *end != '\0' || line == 0)
+                die("%s:%zu: '%s': expected \"@line\" and a line number", source_name,
+                    source_line, token);
+            source_line = (size_t)line;
+        }
         if (strcmp(token, "@nl") == 0)
             source_line++;
         /* The chunks and quotes nest as markup writes them, or the
