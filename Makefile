@@ -499,8 +499,9 @@ bench-grade: $(SOLUTIONS) ## Time the grader on 200 submissions of one exercise 
 bench: bench-grade
 else
 NO_SOLUTIONS := the solutions are not in this copy (no solutions/*.nw): it builds the student's book only
+# $(error): one line, "Makefile:N: *** make grade: ...  Stop.", exit 2.
 instructor solutions grade bench-grade build/workbook-instructor.pdf:
-	@echo "make $@: $(NO_SOLUTIONS)" >&2; exit 1
+	$(error make $@: $(NO_SOLUTIONS))
 endif
 
 # A sheet quotes the book's numbers (Tabela 3.1 do caderno): it reads the
