@@ -105,7 +105,7 @@ LINT_REPORTS = $(foreach t,cppcheck clang-tidy clang-format,$(LINT_C:%=build/lin
 
 # ---------------------------------------------------------------- targets
 
-.PHONY: all tangle programs sanitized valgrind lint coverage fuzz experiments pdf html test check bench deps help clean distclean
+.PHONY: all tangle programs sanitized valgrind lint coverage fuzz experiments pdf html dist test check bench deps help clean distclean
 
 all: pdf html ## Install what is missing, tangle, build, run the experiments, write build/workbook.pdf and build/html/
 
@@ -512,3 +512,15 @@ build/sheets/%.pdf: chapters/%.nw build/workbook.pdf tools/sheet $(EXERCISE_TOOL
 
 # make test checks the sheets.
 test: $(SHEETS)
+
+# ------------------------------------------------------------------ dist
+# The student's package, build/dist/caderno-sockets-VERSION.tar.gz: the
+# student edition's PDF, HTML and sheets, and each chapter's code tangled
+# again from the book with its plain Makefile (tools/dist). It never reads
+# solutions/; make test unpacks it and checks that (tests/test-dist).
+
+.PHONY: dist
+dist: build/workbook.pdf $(HTML_SITE) $(SHEETS) tools/dist $(TANGLE_TOOLS) | $(DEPS_BOOK) ## The student's package: build/dist/caderno-sockets-VERSION.tar.gz (book, HTML, sheets, each chapter's code; no solution)
+	$(call step,DIST,build/dist/)
+	$(Q)tools/dist build/dist $(CHAPTER_FILES)
+test: dist
