@@ -107,7 +107,7 @@ static void install_deps_asks_for_what_each_step_needs(void **state)
     print_message("  install-deps tangle: exit %d: %s", status, run.err.data);
     assert_int_equal(status, 1);
     assert_int_equal(tl_count_lines(run.err.data), 1);
-    assert_non_null(strstr(run.err.data, "apt-get install -y make gcc noweb\n"));
+    assert_non_null(strstr(run.err.data, "apt-get install -y make gcc libc6-dev noweb\n"));
     tl_proc_free(&run);
 
     status = run_install_deps_for("lab", no_package_installed, as_nobody, &run);
