@@ -63,9 +63,13 @@ FUZZ_MISSING := $(shell FUZZ_CC=$(FUZZ_CC) tests/fuzz/run-fuzzers --missing)
 FUZZERS := $(if $(FUZZ_MISSING),,$(FUZZ_TARGETS:%=build/fuzz/%))
 endif
 # What each step needs installed (tools/install-deps GROUP): noweb and cc
-# to tangle and compile, TeX Live and friends for the book and the tests,
-# the lab's packages (optional: without them the lab shows its recorded run).
+# to tangle and compile, ss (iproute2) for the chapters' experiments, TeX
+# Live and friends for the book and the tests (clang too, for the
+# sanitized builds and the fuzzers), the lab's packages (optional: without
+# them the lab shows its recorded run). Without root, a step whose
+# packages are missing stops with one line: the apt-get line to run.
 DEPS_TANGLE := build/stamps/deps-tangle
+DEPS_EXPERIMENTS := build/stamps/deps-experiments
 DEPS_BOOK := build/stamps/deps-book
 DEPS_LAB := build/stamps/deps-lab
 TOOLS := build/tools/nwpandoc
@@ -148,7 +152,7 @@ coverage: all $(COVERAGE_TESTS) | $(DEPS_BOOK) ## Line and branch coverage (gcov
 	$(Q)tools/coverage $(foreach u,$(UNIT_NAMES),--unit $(u) '$(or $(UNIT_WRAPS_$(u)),$(UNIT_WRAPS))') \
 	    $(COVERAGE_TESTS)
 
-fuzz: $(FUZZERS) ## Fuzz each harness of tests/fuzz/ FUZZ_SECONDS (60) s; prints the inputs run; fails on a crash, kept in build/fuzz/crashes/
+fuzz: $(FUZZERS) | $(DEPS_BOOK) ## Fuzz each harness of tests/fuzz/ FUZZ_SECONDS (60) s; prints the inputs run; fails on a crash, kept in build/fuzz/crashes/
 	$(Q)FUZZ_MISSING='$(FUZZ_MISSING)' tests/fuzz/run-fuzzers -t $(FUZZ_SECONDS)
 
 sanitized: $(SANITIZED_PROGRAMS) ## Build every program with ASan+UBSan into build/bin-asan/ (gcc) and build/bin-asan-clang/
@@ -160,7 +164,7 @@ bench: ## Time the build (clean, clean -j2 with the same results, no-op, tangle,
 
 deps: ## Install the missing Debian packages (apt-get; needs root)
 	$(Q)tools/install-deps
-	@mkdir -p build/stamps && touch $(DEPS_TANGLE) $(DEPS_BOOK) $(DEPS_LAB)
+	@mkdir -p build/stamps && touch $(DEPS_TANGLE) $(DEPS_EXPERIMENTS) $(DEPS_BOOK) $(DEPS_LAB)
 
 help: ## List the targets
 	@echo "Targets (V=1 shows full commands; RECORDED=1 uses the recorded lab runs):"
@@ -173,7 +177,7 @@ distclean: clean
 
 # ------------------------------------------------------------- the tools
 
-$(DEPS_TANGLE) $(DEPS_BOOK) $(DEPS_LAB): build/stamps/deps-%: tools/install-deps
+$(DEPS_TANGLE) $(DEPS_EXPERIMENTS) $(DEPS_BOOK) $(DEPS_LAB): build/stamps/deps-%: tools/install-deps
 	$(Q)tools/install-deps $*
 	@mkdir -p $(@D) && touch $@
 
@@ -230,7 +234,7 @@ build/results/$(1)/.done: $$(ALL_PROGRAMS) \
                           $(foreach s,$(SCRIPTS_$(1)) $(DATA_$(1)),tangle/$(1)/$(s)) \
                           $(wildcard chapters/recorded/$(1)/*) \
                           build/stamps/recorded-$(RECORDED) \
-                          tools/results-tex tools/tsv2tex
+                          tools/results-tex tools/tsv2tex | $(DEPS_EXPERIMENTS)
 	$$(call step,RUN,tangle/$(1)/experiment.sh)
 	$(Q)tools/run-experiment $(1)
 endef
@@ -240,7 +244,7 @@ $(foreach c,$(CHAPTERS),$(eval $(call chapter_rules,$(c))))
 # sanitized_rule CHAPTER,NAME,COMPILER writes build/bin-NAME/PROGRAM for
 # each of the chapter's programs, with $(SANITIZE_CFLAGS).
 define sanitized_rule
-$(foreach p,$(PROGRAMS_$(1)),build/bin-$(2)/$(p)): build/bin-$(2)/%: build/nwline/$(1)/%.c tools/compile
+$(foreach p,$(PROGRAMS_$(1)),build/bin-$(2)/$(p)): build/bin-$(2)/%: build/nwline/$(1)/%.c tools/compile | $(DEPS_BOOK)
 	$$(call step,CC,$$@)
 	$(Q)tools/compile $(3) $$(SANITIZE_CFLAGS) -o $$@ $$< $(LDLIBS_$(1))
 endef

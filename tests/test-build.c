@@ -110,6 +110,14 @@ static void install_deps_asks_for_what_each_step_needs(void **state)
     assert_non_null(strstr(run.err.data, "apt-get install -y make gcc libc6-dev noweb\n"));
     tl_proc_free(&run);
 
+    /* The chapters' experiments run ss: one line, for iproute2 alone. */
+    status = run_install_deps_for("experiments", no_package_installed, as_nobody, &run);
+    print_message("  install-deps experiments: exit %d: %s", status, run.err.data);
+    assert_int_equal(status, 1);
+    assert_int_equal(tl_count_lines(run.err.data), 1);
+    assert_non_null(strstr(run.err.data, "apt-get install -y iproute2\n"));
+    tl_proc_free(&run);
+
     status = run_install_deps_for("lab", no_package_installed, as_nobody, &run);
     print_message("  install-deps lab: exit %d: %s", status, run.err.data);
     assert_int_equal(status, 0);
