@@ -77,7 +77,7 @@ TOOLS := build/tools/nwpandoc
 # Each chapter's tangled Makefile says which programs and scripts it has;
 # build/mk/NN-slug.mk carries that into this build. Making those files
 # installs the packages and tangles first, so `help` and `clean` skip it.
-NO_BUILD_GOALS := help clean distclean deps bench tangle
+NO_BUILD_GOALS := help clean distclean deps bench tangle fresh-check
 ifneq ($(filter-out $(NO_BUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
 include $(CHAPTERS:%=build/mk/%.mk)
 endif
@@ -107,7 +107,7 @@ LINT_REPORTS = $(foreach t,cppcheck clang-tidy clang-format,$(LINT_C:%=build/lin
 
 # ---------------------------------------------------------------- targets
 
-.PHONY: all tangle programs sanitized valgrind lint coverage fuzz experiments pdf html test check bench deps help clean distclean
+.PHONY: all tangle programs sanitized valgrind lint coverage fuzz experiments pdf html test check bench deps fresh-check help clean distclean
 
 all: pdf html ## Install what is missing, tangle, build, run the experiments, write build/workbook.pdf and build/html/
 
@@ -165,6 +165,16 @@ bench: ## Time the build (clean, clean -j2 with the same results, no-op, tangle,
 deps: ## Install the missing Debian packages (apt-get; needs root)
 	$(Q)tools/install-deps
 	@mkdir -p build/stamps && touch $(DEPS_TANGLE) $(DEPS_EXPERIMENTS) $(DEPS_BOOK) $(DEPS_LAB)
+
+# The README's quick start on a fresh machine: tools/fresh-debian makes a
+# minimal Debian bookworm (debootstrap minbase, apt without recommends,
+# only gcc, make and git), clones HEAD into it and runs make and make
+# test as root; --user first checks, as a user who is not root, that make
+# tangle and the programs work with noweb and cc alone and that every
+# other target says in one line what to install. Needs root, debootstrap
+# and the Debian mirror; about an hour (the chroot is kept in /var/tmp).
+fresh-check: ## As root: make and make test in a fresh minimal Debian chroot, and the targets as a user who is not root (tools/fresh-debian; an hour)
+	$(Q)tools/fresh-debian --user && tools/fresh-debian
 
 help: ## List the targets
 	@echo "Targets (V=1 shows full commands; RECORDED=1 uses the recorded lab runs):"
