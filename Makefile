@@ -63,9 +63,13 @@ FUZZ_MISSING := $(shell FUZZ_CC=$(FUZZ_CC) tests/fuzz/run-fuzzers --missing)
 FUZZERS := $(if $(FUZZ_MISSING),,$(FUZZ_TARGETS:%=build/fuzz/%))
 endif
 # What each step needs installed (tools/install-deps GROUP): noweb and cc
-# to tangle and compile, TeX Live and friends for the book and the tests,
-# the lab's packages (optional: without them the lab shows its recorded run).
+# to tangle and compile, ss (iproute2) for the chapters' experiments, TeX
+# Live and friends for the book and the tests (clang too, for the
+# sanitized builds and the fuzzers), the lab's packages (optional: without
+# them the lab shows its recorded run). Without root, a step whose
+# packages are missing stops with one line: the apt-get line to run.
 DEPS_TANGLE := build/stamps/deps-tangle
+DEPS_EXPERIMENTS := build/stamps/deps-experiments
 DEPS_BOOK := build/stamps/deps-book
 DEPS_LAB := build/stamps/deps-lab
 TOOLS := build/tools/nwpandoc
@@ -73,7 +77,7 @@ TOOLS := build/tools/nwpandoc
 # Each chapter's tangled Makefile says which programs and scripts it has;
 # build/mk/NN-slug.mk carries that into this build. Making those files
 # installs the packages and tangles first, so `help` and `clean` skip it.
-NO_BUILD_GOALS := help clean distclean deps bench tangle
+NO_BUILD_GOALS := help clean distclean deps bench tangle fresh-check
 # Without solutions/, the goals that need them say so before building anything.
 NO_BUILD_GOALS += $(if $(wildcard solutions/*.nw),,instructor solutions grade bench-grade)
 ifneq ($(filter-out $(NO_BUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
@@ -105,7 +109,7 @@ LINT_REPORTS = $(foreach t,cppcheck clang-tidy clang-format,$(LINT_C:%=build/lin
 
 # ---------------------------------------------------------------- targets
 
-.PHONY: all tangle programs sanitized valgrind lint coverage fuzz experiments pdf html dist test check bench deps help clean distclean
+.PHONY: all tangle programs sanitized valgrind lint coverage fuzz experiments pdf html dist test check bench deps fresh-check help clean distclean
 
 all: pdf html ## Install what is missing, tangle, build, run the experiments, write build/workbook.pdf and build/html/
 
@@ -150,7 +154,7 @@ coverage: all $(COVERAGE_TESTS) | $(DEPS_BOOK) ## Line and branch coverage (gcov
 	$(Q)tools/coverage $(foreach u,$(UNIT_NAMES),--unit $(u) '$(or $(UNIT_WRAPS_$(u)),$(UNIT_WRAPS))') \
 	    $(COVERAGE_TESTS)
 
-fuzz: $(FUZZERS) ## Fuzz each harness of tests/fuzz/ FUZZ_SECONDS (60) s; prints the inputs run; fails on a crash, kept in build/fuzz/crashes/
+fuzz: $(FUZZERS) | $(DEPS_BOOK) ## Fuzz each harness of tests/fuzz/ FUZZ_SECONDS (60) s; prints the inputs run; fails on a crash, kept in build/fuzz/crashes/
 	$(Q)FUZZ_MISSING='$(FUZZ_MISSING)' tests/fuzz/run-fuzzers -t $(FUZZ_SECONDS)
 
 sanitized: $(SANITIZED_PROGRAMS) ## Build every program with ASan+UBSan into build/bin-asan/ (gcc) and build/bin-asan-clang/
@@ -162,7 +166,17 @@ bench: ## Time the build (clean, clean -j2 with the same results, no-op, tangle,
 
 deps: ## Install the missing Debian packages (apt-get; needs root)
 	$(Q)tools/install-deps
-	@mkdir -p build/stamps && touch $(DEPS_TANGLE) $(DEPS_BOOK) $(DEPS_LAB)
+	@mkdir -p build/stamps && touch $(DEPS_TANGLE) $(DEPS_EXPERIMENTS) $(DEPS_BOOK) $(DEPS_LAB)
+
+# The README's quick start on a fresh machine: tools/fresh-debian makes a
+# minimal Debian bookworm (debootstrap minbase, apt without recommends,
+# only gcc, make and git), clones HEAD into it and runs make and make
+# test as root; --user first checks, as a user who is not root, that make
+# tangle and the programs work with noweb and cc alone and that every
+# other target says in one line what to install. Needs root, debootstrap
+# and the Debian mirror; about an hour (the chroot is kept in /var/tmp).
+fresh-check: ## As root: make and make test in a fresh minimal Debian chroot, and the targets as a user who is not root (tools/fresh-debian; an hour)
+	$(Q)tools/fresh-debian --user && tools/fresh-debian
 
 help: ## List the targets
 	@echo "Targets (V=1 shows full commands; RECORDED=1 uses the recorded lab runs):"
@@ -175,7 +189,7 @@ distclean: clean
 
 # ------------------------------------------------------------- the tools
 
-$(DEPS_TANGLE) $(DEPS_BOOK) $(DEPS_LAB): build/stamps/deps-%: tools/install-deps
+$(DEPS_TANGLE) $(DEPS_EXPERIMENTS) $(DEPS_BOOK) $(DEPS_LAB): build/stamps/deps-%: tools/install-deps
 	$(Q)tools/install-deps $*
 	@mkdir -p $(@D) && touch $@
 
@@ -232,7 +246,7 @@ build/results/$(1)/.done: $$(ALL_PROGRAMS) \
                           $(foreach s,$(SCRIPTS_$(1)) $(DATA_$(1)),tangle/$(1)/$(s)) \
                           $(wildcard chapters/recorded/$(1)/*) \
                           build/stamps/recorded-$(RECORDED) \
-                          tools/results-tex tools/tsv2tex
+                          tools/results-tex tools/tsv2tex | $(DEPS_EXPERIMENTS)
 	$$(call step,RUN,tangle/$(1)/experiment.sh)
 	$(Q)tools/run-experiment $(1)
 endef
@@ -242,7 +256,7 @@ $(foreach c,$(CHAPTERS),$(eval $(call chapter_rules,$(c))))
 # sanitized_rule CHAPTER,NAME,COMPILER writes build/bin-NAME/PROGRAM for
 # each of the chapter's programs, with $(SANITIZE_CFLAGS).
 define sanitized_rule
-$(foreach p,$(PROGRAMS_$(1)),build/bin-$(2)/$(p)): build/bin-$(2)/%: build/nwline/$(1)/%.c tools/compile
+$(foreach p,$(PROGRAMS_$(1)),build/bin-$(2)/$(p)): build/bin-$(2)/%: build/nwline/$(1)/%.c tools/compile | $(DEPS_BOOK)
 	$$(call step,CC,$$@)
 	$(Q)tools/compile $(3) $$(SANITIZE_CFLAGS) -o $$@ $$< $(LDLIBS_$(1))
 endef

@@ -107,7 +107,15 @@ static void install_deps_asks_for_what_each_step_needs(void **state)
     print_message("  install-deps tangle: exit %d: %s", status, run.err.data);
     assert_int_equal(status, 1);
     assert_int_equal(tl_count_lines(run.err.data), 1);
-    assert_non_null(strstr(run.err.data, "apt-get install -y make gcc noweb\n"));
+    assert_non_null(strstr(run.err.data, "apt-get install -y make gcc libc6-dev noweb\n"));
+    tl_proc_free(&run);
+
+    /* The chapters' experiments run ss: one line, for iproute2 alone. */
+    status = run_install_deps_for("experiments", no_package_installed, as_nobody, &run);
+    print_message("  install-deps experiments: exit %d: %s", status, run.err.data);
+    assert_int_equal(status, 1);
+    assert_int_equal(tl_count_lines(run.err.data), 1);
+    assert_non_null(strstr(run.err.data, "apt-get install -y iproute2\n"));
     tl_proc_free(&run);
 
     status = run_install_deps_for("lab", no_package_installed, as_nobody, &run);
@@ -787,6 +795,81 @@ static void tests_run_ends_with_the_summary_and_names_skips(void **state)
     tl_proc_free(&run);
 }
 
+/* A program built by clang with ASan that passes its one test after
+ * asking the sanitizer for the name of an address, as libFuzzer does for
+ * its NEW_FUNC lines; with -DOVERFLOW it first reads past a heap block, a
+ * real finding (it goes on: -fsanitize-recover=address). */
+static const char symbolizing_source[] =
+    "#include <stdio.h>\n"
+    "#include <stdlib.h>\n"
+    "void __sanitizer_symbolize_pc(void *pc, const char *format, char *out, size_t size);\n"
+    "int main(void)\n"
+    "{\n"
+    "#ifdef OVERFLOW\n"
+    "    volatile char *block = malloc(8);\n"
+    "    volatile char past = block[8];\n"
+    "    (void)past;\n"
+    "    free((void *)block);\n"
+    "#endif\n"
+    "    char name[256];\n"
+    "    __sanitizer_symbolize_pc(__builtin_return_address(0), \"%p %F %L\", name, sizeof "
+    "name);\n"
+    "    printf(\"[  PASSED  ] 1 test(s).\\n\");\n"
+    "    return 0;\n"
+    "}\n";
+
+/* Without a symbolizer (ASAN_SYMBOLIZER_PATH names none, as on a machine
+ * without llvm), a clang program's sanitizer report may hold only
+ * "WARNING: invalid path to external symbolizer!": tests/run says so and
+ * does not count it; a report with a real error (and the same warning)
+ * still fails its test. */
+static void a_report_of_only_a_symbolizer_warning_is_not_a_finding(void **state)
+{
+    (void)state;
+    char source[700], clean[700], overflow[700], tmpdir[700], command[3000];
+    path_in_scratch(source, sizeof source, "symbolizing.c");
+    path_in_scratch(clean, sizeof clean, "symbolizing");
+    path_in_scratch(overflow, sizeof overflow, "overflowing");
+    tl_write_file(source, symbolizing_source);
+    snprintf(command, sizeof command,
+             "clang -g -O0 -fsanitize=address -fsanitize-recover=address -o '%s' '%s' && "
+             "clang -g -O0 -fsanitize=address -fsanitize-recover=address -DOVERFLOW -o '%s' "
+             "'%s'",
+             clean, source, overflow, source);
+    struct tl_proc run;
+    if (tl_sh(&run, 120, command) != 0) {
+        print_message("SKIP: clang cannot build with -fsanitize=address here: %s\n",
+                      run.err.data);
+        tl_proc_free(&run);
+        skip();
+    }
+    tl_proc_free(&run);
+    path_in_scratch(tmpdir, sizeof tmpdir, "tmp-for-symbolizer");
+    snprintf(command, sizeof command, "%s %s", clean, overflow);
+    int status = run_tests_run(tmpdir,
+                               "ASAN_SYMBOLIZER_PATH=/nonexistent/llvm-symbolizer "
+                               "ASAN_OPTIONS=halt_on_error=0:detect_leaks=0",
+                               command, &run);
+    print_message("  tests/run: exit %d:\n%s", status, run.out.data);
+    const char *out = run.out.data;
+    size_t lines = tl_count_lines(out);
+    char line[512];
+    assert_int_equal(tl_line(out, lines - 1, line, sizeof line), 0);
+    assert_string_equal(line, "2 passed, 1 failed, 0 skipped");
+    assert_int_equal(tl_line(out, lines - 2, line, sizeof line), 0);
+    assert_string_equal(line, "failed: overflowing");
+    assert_int_equal(status, 1);
+    /* The warning alone: said under its test, not counted. */
+    assert_non_null(strstr(out, " symbolizing  "));
+    assert_non_null(strstr(out, "1 passed, 0 failed, 0 skipped\n"
+                                "    | 1 sanitizer report(s) held only a symbolizer warning, "
+                                "not counted"));
+    /* The real finding, with the same warning in its report, shown. */
+    assert_non_null(strstr(out, "ERROR: AddressSanitizer: heap-buffer-overflow"));
+    assert_non_null(strstr(out, "WARNING: invalid path to external symbolizer!"));
+    tl_proc_free(&run);
+}
+
 /* ------------------------------------------ an experiment interrupted */
 
 /* A chapter whose experiment writes a partial file, starts a child (as
@@ -927,6 +1010,7 @@ int main(void)
         cmocka_unit_test(every_script_refuses_bad_arguments),
         cmocka_unit_test(a_test_killed_by_its_timeout_leaves_no_temporary_files),
         cmocka_unit_test(tests_run_ends_with_the_summary_and_names_skips),
+        cmocka_unit_test(a_report_of_only_a_symbolizer_warning_is_not_a_finding),
         cmocka_unit_test(an_interrupted_experiment_leaves_nothing_behind),
     };
     return cmocka_run_group_tests_name("build tools", tests, tl_scratch_make,

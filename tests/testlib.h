@@ -449,6 +449,40 @@ static inline int tl_sh(struct tl_proc *proc, double timeout, const char *comman
     return tl_runl(proc, timeout, "/bin/sh", "-c", command, (const char *)NULL);
 }
 
+/* Can user nobody (65534) enter the folder dir, an absolute path, as a
+ * script that does cd "$(dirname "$0")/.." does? Tried as nobody (setpriv),
+ * folder by folder from /, never read from the modes: a clone in a folder
+ * only its owner can enter (mktemp -d) has a tree nobody cannot reach,
+ * whatever the tree's own modes. Returns 1 if it can; otherwise 0, with
+ * why ("user nobody cannot enter /tmp/tmp.x1, a folder on the way to
+ * ...", or that there is no setpriv). For a test run as root. */
+static inline int tl_nobody_can_enter(const char *dir, char *why, size_t size)
+{
+    static const char try_as_nobody[] =
+        "command -v setpriv >/dev/null || { printf 'no setpriv to become nobody'; exit 1; }\n"
+        "exec setpriv --reuid=65534 --regid=65534 --clear-groups /bin/sh -c '\n"
+        "    set -f; IFS=/; d=\n"
+        "    for part in $1; do\n"
+        "        [ -n \"$part\" ] || continue\n"
+        "        d=$d/$part\n"
+        "        cd \"$d\" 2>/dev/null || {\n"
+        "            printf \"user nobody cannot enter %s, a folder on the way to %s\" "
+        "\"$d\" \"$1\"\n"
+        "            exit 1\n"
+        "        }\n"
+        "    done' sh \"$1\"\n";
+    struct tl_proc run;
+    int status = tl_runl(&run, 10, "/bin/sh", "-c", try_as_nobody, "sh", dir, (char *)NULL);
+    if (status != 0) {
+        const char *said = run.out.length > 0 ? tl_text_str(&run.out) : tl_text_str(&run.err);
+        if (*said == '\0')
+            said = "setpriv could not run a shell as nobody";
+        snprintf(why, size, "%.*s", (int)strcspn(said, "\n"), said);
+    }
+    tl_proc_free(&run);
+    return status == 0;
+}
+
 /* ---------------------------------------------------- serv-32kb */
 
 /* A line of serv-32kb's that starts "\t | received X bytes from Y
