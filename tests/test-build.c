@@ -598,14 +598,14 @@ static void an_undefined_reference_is_an_error(void **state)
 
 /* ---------------------------------------- the chapters' scripts */
 
-/* Every tangled script (tangle/NN-slug/NAME.sh) refuses bad arguments as
+/* Every tangled script (build/tangle/NN-slug/NAME.sh) refuses bad arguments as
  * the programs do: one line "NAME: what is wrong", the usage line, exit
  * 2, nothing on stdout. No arguments at all is bad for each of them. */
 static void every_script_refuses_bad_arguments(void **state)
 {
     (void)state;
     glob_t scripts;
-    assert_int_equal(glob("tangle/*/*.sh", 0, NULL, &scripts), 0);
+    assert_int_equal(glob("build/tangle/*/*.sh", 0, NULL, &scripts), 0);
     char outdir[700], a_file[700];
     path_in_scratch(outdir, sizeof outdir, "script-out");
     path_in_scratch(a_file, sizeof a_file, "a-file");
@@ -921,13 +921,13 @@ static void an_interrupted_experiment_leaves_nothing_behind(void **state)
     char tree[600], path[900], marker[100];
     path_in_scratch(tree, sizeof tree, "interrupted");
     mkdir(tree, 0755);
-    const char *dirs[] = {"tangle", "tangle/50-slow", "build", "build/results",
+    const char *dirs[] = {"build", "build/tangle", "build/tangle/50-slow", "build/results",
                           "build/results/50-slow"};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", tree, dirs[i]);
         mkdir(path, 0755);
     }
-    snprintf(path, sizeof path, "%s/tangle/50-slow/experiment.sh", tree);
+    snprintf(path, sizeof path, "%s/build/tangle/50-slow/experiment.sh", tree);
     write_executable(path, slow_experiment);
     snprintf(path, sizeof path, "%s/build/results/50-slow/.done", tree);
     tl_write_file(path, "");

@@ -74,7 +74,7 @@ static void the_tables_come_from_this_builds_tsv(void **state)
 {
     (void)state;
     check_table(RESULTS "/recv-table.tsv", RESULTS "/recv-table.tex");
-    check_table("tangle/" CHAPTER "/seed-table1.tsv", RESULTS "/seed-table1.tex");
+    check_table("build/tangle/" CHAPTER "/seed-table1.tsv", RESULTS "/seed-table1.tex");
 }
 
 static void the_woven_chapter_includes_those_tables(void **state)
@@ -516,7 +516,7 @@ static void compile_every_tangled_c_file(const char *compiler)
         skip();
     }
     glob_t sources;
-    assert_int_equal(glob("tangle/*/*.c", 0, NULL, &sources), 0);
+    assert_int_equal(glob("build/tangle/*/*.c", 0, NULL, &sources), 0);
     assert_true(sources.gl_pathc >= 2); /* chapter 2 alone has two */
     char object[512];
     snprintf(object, sizeof object, "%s/%s.o", scratch, compiler);
