@@ -214,7 +214,9 @@ $(TOOLS): build/tools/%: tools/%.c | $(DEPS_TANGLE)
 # whose text did not change, so only the programs that did are compiled.
 # FORCE: tools/tangle-stale also looks for files of build/tangle/ deleted
 # or edited by hand, which it writes again, and tools/tangle-copy for the
-# student's.
+# student's. When make reads this Makefile again, after it remade
+# build/mk/*.mk (MAKE_RESTARTS), the first reading has copied and named
+# the kept files: -q does not name them twice.
 FORCE ?= 0
 ifneq ($(filter-out 0 1,$(FORCE)),)
 $(error FORCE=$(FORCE): expected FORCE=1 (overwrite the files you changed in tangle/) or 0)
@@ -226,7 +228,7 @@ build/stamps/%.tangled: FORCE | $(DEPS_TANGLE)
 	    tools/tangle $(addprefix -w ,$(filter-out chapters/$*.nw,$(CHAPTER_FILES))) \
 	        chapters/$*.nw build/tangle/$* build/nwline/$* && \
 	    mkdir -p $(@D) && touch $@; fi
-	$(Q)tools/tangle-copy $(if $(filter 1,$(FORCE)),-f) build/tangle/$* tangle/$*
+	$(Q)tools/tangle-copy $(if $(filter 1,$(FORCE)),-f) $(if $(MAKE_RESTARTS),-q) build/tangle/$* tangle/$*
 
 build/mk/%.mk: build/stamps/%.tangled tools/chapter-mk | $(DEPS_LAB)
 	@mkdir -p $(@D)

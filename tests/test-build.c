@@ -403,9 +403,13 @@ static void make_tangle_keeps_a_file_the_student_changed(void **state)
         snprintf(target, sizeof target, "%s/%s", repository(), links[i]);
         assert_int_equal(symlink(target, path), 0);
     }
-    /* noweb is there (make test runs after make): no package to install. */
-    snprintf(path, sizeof path, "%s/build/stamps/deps-tangle", tree);
-    tl_write_file(path, "");
+    /* make test runs after make: no package to install (the stamps of
+     * tools/install-deps). */
+    const char *stamps[] = {"deps-tangle", "deps-lab"};
+    for (size_t i = 0; i < sizeof stamps / sizeof stamps[0]; i++) {
+        snprintf(path, sizeof path, "%s/build/stamps/%s", tree, stamps[i]);
+        tl_write_file(path, "");
+    }
     snprintf(chapter, sizeof chapter, "%s/chapters/01-um.nw", tree);
     snprintf(one, sizeof one, "%s/tangle/01-um/one.c", tree);
     snprintf(two, sizeof two, "%s/tangle/01-um/two.c", tree);
@@ -435,6 +439,18 @@ static void make_tangle_keeps_a_file_the_student_changed(void **state)
     free(kept);
     tl_proc_free(&run);
     check_file_has(one, "my change", 1);
+
+    /* make reads its Makefile again when it has remade build/mk/ (for any
+     * goal but tangle, clean, help...): still one line. */
+    status = make_in(tree, "build/mk/01-um.mk", &run);
+    assert_int_equal(status, 0);
+    kept = lines_with(&run, "KEPT");
+    print_message("  make build/mk/01-um.mk: %s", kept);
+    assert_int_equal(tl_count_lines(kept), 1);
+    free(kept);
+    tl_proc_free(&run);
+    snprintf(path, sizeof path, "%s/build/mk/01-um.mk", tree);
+    assert_int_equal(access(path, R_OK), 0);
 
     /* The book changes both files: two.c, untouched, follows it; one.c
      * stays the student's, named again; the build's copy is the book's. */
