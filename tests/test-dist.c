@@ -90,8 +90,8 @@ static void one_folder_with_the_book_the_site_the_sheets_and_the_code(void **sta
              "diff -r html \"$top/build/html\"; "
              "for s in \"$top\"/build/sheets/*.pdf; do cmp \"$s\" folhas/${s##*/}; done; "
              "test \"$(ls folhas | wc -l)\" = \"$(ls \"$top\"/build/sheets/*.pdf | wc -l)\"; "
-             "for m in \"$top\"/tangle/*/Makefile; do d=${m%%/Makefile}; d=${d##*/}; "
-             "  if [ \"$(ls \"$top/tangle/$d\" | wc -l)\" -gt 1 ]; then "
+             "for m in \"$top\"/build/tangle/*/Makefile; do d=${m%%/Makefile}; d=${d##*/}; "
+             "  if [ \"$(ls \"$top/build/tangle/$d\" | wc -l)\" -gt 1 ]; then "
              "    test -s codigo/$d/Makefile || { echo \"no codigo/$d/\"; exit 1; }; fi; done; "
              "! grep -rlF \"$top\" . || { echo 'the files above name the build folder'; exit 1; }");
     if (in_package(&run, 60, check) != 0)
