@@ -1,8 +1,9 @@
 # The workbook's build: `make help` lists the targets.
 #
-# chapters/NN-slug.nw --tangle--> tangle/NN-slug/{*.c,*.sh,Makefile}
+# chapters/NN-slug.nw --tangle--> build/tangle/NN-slug/{*.c,*.sh,Makefile}
 #                                   --cc--> build/bin/*
 #                                   --experiment.sh--> build/results/NN-slug/
+#                                   --copy--> tangle/NN-slug/ (the student's)
 #                     --weave---> build/chapters/NN-slug.tex
 # book/workbook.tex + all of the above --latexmk--> build/workbook.pdf
 
@@ -97,7 +98,7 @@ VALGRIND_PROGRAMS = $(NATIVE_PROGRAMS:build/bin/%=build/bin-valgrind/%)
 
 # make lint's reports, build/lint/FILE.TOOL: each C file the build
 # compiles, by each tool (see "lint" below), and testlib.h's layout.
-LINT_PROGRAMS = $(foreach c,$(CHAPTERS),$(PROGRAMS_$(c):%=tangle/$(c)/%.c))
+LINT_PROGRAMS = $(foreach c,$(CHAPTERS),$(PROGRAMS_$(c):%=build/tangle/$(c)/%.c))
 # The grader's tests count as tests; its wrong variants (wrong on
 # purpose) are only laid out.
 GRADE_TESTS = $(wildcard tests/grade/*/test.c)
@@ -113,7 +114,7 @@ LINT_REPORTS = $(foreach t,cppcheck clang-tidy clang-format,$(LINT_C:%=build/lin
 
 all: pdf html ## Install what is missing, tangle, build, run the experiments, write build/workbook.pdf and build/html/
 
-tangle: $(CHAPTERS:%=build/stamps/%.tangled) ## Write tangle/NN-slug/ (programs, scripts, a Makefile per chapter)
+tangle: $(CHAPTERS:%=build/stamps/%.tangled) ## Write tangle/NN-slug/ (programs, scripts, a Makefile per chapter); keeps files you changed (FORCE=1 overwrites them)
 	@:
 
 programs: $(ALL_PROGRAMS) ## Build every program into build/bin/
@@ -135,7 +136,7 @@ valgrind: all $(INTEGRATION_TESTS) $(VALGRIND_PROGRAMS) ## Run the integration t
 # cppcheck, clang-tidy (.clang-tidy says which checks, and why) and
 # clang-format (.clang-format) on every C file the build compiles, by
 # tools/lint: see "lint" below.
-lint: $(LINT_REPORTS) ## Run cppcheck, clang-tidy and clang-format --dry-run on tangle/*/*.c, tools/*.c, tests/*.c (-j2: two at once)
+lint: $(LINT_REPORTS) ## Run cppcheck, clang-tidy and clang-format --dry-run on the programs (build/tangle/*/*.c), tools/*.c, tests/*.c (-j2: two at once)
 	$(Q)found=0; for report in $^; do \
 	    if [ -s $$report ]; then cat $$report; found=$$((found + 1)); fi; \
 	done; \
@@ -202,18 +203,32 @@ $(TOOLS): build/tools/%: tools/%.c | $(DEPS_TANGLE)
 
 # ---------------------------------------------------------- per chapter
 
+# A chapter is tangled into the build's own copy, build/tangle/NN-slug/,
+# which everything the build and its checks read (the experiments, make
+# lint, the tests, the fuzzers), and build/nwline/NN-slug/, which it
+# compiles; tools/tangle-copy then copies it into the student's
+# tangle/NN-slug/. A file the student changed there (the exercises ask for
+# it) is kept, and named, on every make; FORCE=1 overwrites it.
 # A chapter's programs may use chunks of any chapter, so every chapter is
 # tangled again when any .nw changes; cpif keeps the mtime of each file
 # whose text did not change, so only the programs that did are compiled.
-# FORCE: tools/tangle-stale also looks for tangled files deleted or edited
-# by hand, which `make tangle` writes again.
+# FORCE: tools/tangle-stale also looks for files of build/tangle/ deleted
+# or edited by hand, which it writes again, and tools/tangle-copy for the
+# student's. When make reads this Makefile again, after it remade
+# build/mk/*.mk (MAKE_RESTARTS), the first reading has copied and named
+# the kept files: -q does not name them twice.
+FORCE ?= 0
+ifneq ($(filter-out 0 1,$(FORCE)),)
+$(error FORCE=$(FORCE): expected FORCE=1 (overwrite the files you changed in tangle/) or 0)
+endif
 TANGLE_TOOLS := tools/tangle tools/nwcheck tools/nwlocal
 build/stamps/%.tangled: FORCE | $(DEPS_TANGLE)
-	$(Q)if tools/tangle-stale $@ tangle/$* $(CHAPTER_FILES) $(TANGLE_TOOLS); then \
+	$(Q)if tools/tangle-stale $@ build/tangle/$* $(CHAPTER_FILES) $(TANGLE_TOOLS); then \
 	    $(if $(Q),printf '  %-7s %s\n' TANGLE chapters/$*.nw;) \
 	    tools/tangle $(addprefix -w ,$(filter-out chapters/$*.nw,$(CHAPTER_FILES))) \
-	        chapters/$*.nw tangle/$* build/nwline/$* && \
+	        chapters/$*.nw build/tangle/$* build/nwline/$* && \
 	    mkdir -p $(@D) && touch $@; fi
+	$(Q)tools/tangle-copy $(if $(filter 1,$(FORCE)),-f) $(if $(MAKE_RESTARTS),-q) build/tangle/$* tangle/$*
 
 build/mk/%.mk: build/stamps/%.tangled tools/chapter-mk | $(DEPS_LAB)
 	@mkdir -p $(@D)
@@ -230,10 +245,10 @@ build/stamps/woven: $(CHAPTER_FILES) $(WEAVE_TOOLS) $(CHAPTERS:%=build/stamps/%.
 
 # One rule set per chapter, from the variables build/mk/NN-slug.mk defines.
 define chapter_rules
-$(foreach p,$(PROGRAMS_$(1)),tangle/$(1)/$(p).c build/nwline/$(1)/$(p).c) $(foreach s,$(SCRIPTS_$(1)) $(DATA_$(1)),tangle/$(1)/$(s)): build/stamps/$(1).tangled ;
+$(foreach p,$(PROGRAMS_$(1)),build/tangle/$(1)/$(p).c build/nwline/$(1)/$(p).c) $(foreach s,$(SCRIPTS_$(1)) $(DATA_$(1)),build/tangle/$(1)/$(s)): build/stamps/$(1).tangled ;
 
 # Programs are compiled from the #line copies, so errors name the .nw
-# line and tools/compile adds the chunk; tangle/ holds the same code.
+# line and tools/compile adds the chunk; build/tangle/ holds the same code.
 # LDLIBS_NN-slug is the chapter Makefile's LDLIBS (-pthread, for chapter 6's threads).
 $(foreach p,$(PROGRAMS_$(1)),build/bin/$(p)): build/bin/%: build/nwline/$(1)/%.c tools/compile
 	$$(call step,CC,$$@)
@@ -243,11 +258,11 @@ $(foreach p,$(PROGRAMS_$(1)),build/bin/$(p)): build/bin/%: build/nwline/$(1)/%.c
 # chapter 2's), so it waits for all of them; it runs again when RECORDED
 # changes, and when a recorded reference run (chapters/recorded/) does.
 build/results/$(1)/.done: $$(ALL_PROGRAMS) \
-                          $(foreach s,$(SCRIPTS_$(1)) $(DATA_$(1)),tangle/$(1)/$(s)) \
+                          $(foreach s,$(SCRIPTS_$(1)) $(DATA_$(1)),build/tangle/$(1)/$(s)) \
                           $(wildcard chapters/recorded/$(1)/*) \
                           build/stamps/recorded-$(RECORDED) \
                           tools/results-tex tools/tsv2tex | $(DEPS_EXPERIMENTS)
-	$$(call step,RUN,tangle/$(1)/experiment.sh)
+	$$(call step,RUN,build/tangle/$(1)/experiment.sh)
 	$(Q)tools/run-experiment $(1)
 endef
 $(foreach c,$(CHAPTERS),$(eval $(call chapter_rules,$(c))))
@@ -415,10 +430,10 @@ FUZZ_PROGRAMS := 01-revisao-cliente-servidor/serv-echo 01-revisao-cliente-servid
                  03-getsockname-e-portas/cli-sockname 03-getsockname-e-portas/accept-vs-getpeername \
                  04-dados-binarios/show-bytes 04-dados-binarios/sizes 04-dados-binarios/cli-int \
                  04-dados-binarios/cli-int-net 05-servidor-concorrente/cli-many-connections
-FUZZ_NEEDS_numbers := tangle/04-dados-binarios/cli-int.c
-FUZZ_NEEDS_options := tangle/01-revisao-cliente-servidor/serv-echo.c build/fuzz/chunks/.done
+FUZZ_NEEDS_numbers := build/tangle/04-dados-binarios/cli-int.c
+FUZZ_NEEDS_options := build/tangle/01-revisao-cliente-servidor/serv-echo.c build/fuzz/chunks/.done
 FUZZ_NEEDS_command-lines := $(FUZZ_PROGRAMS:%=build/fuzz/obj/%.o)
-FUZZ_NEEDS_frames := tangle/04-dados-binarios/serv-msg.c
+FUZZ_NEEDS_frames := build/tangle/04-dados-binarios/serv-msg.c
 FUZZ_NEEDS_nwpandoc := tools/nwpandoc.c
 # The calls a harness replaces (ld --wrap): the network, up to the first
 # step that shows what a command line meant; recv(), which serves frames.
@@ -436,7 +451,7 @@ build/fuzz/$(1): tests/fuzz/fuzz-$(1).c $(FUZZ_SUPPORT) $(FUZZ_NEEDS_$(1)) | $(D
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 
-build/fuzz/obj/%.o: tangle/%.c $(FUZZ_SUPPORT)
+build/fuzz/obj/%.o: build/tangle/%.c $(FUZZ_SUPPORT)
 	$(call step,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -include tests/fuzz/redirect.h \

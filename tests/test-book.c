@@ -7,7 +7,9 @@
  *       tangled program is whole, the woven chapters point at each other;
  *       tangle refuses a chunk defined in two chapters, a chunk not
  *       closed, and a use with no definition, naming the .nw and line;
- *       make tangle writes again a tangled file deleted or edited by hand;
+ *       the build's copy, build/tangle/, is tangled again when a file of
+ *       it is deleted or edited by hand (the student's tangle/ keeps
+ *       edits: test-build);
  *   (c) the cross-references are true: a word in a string, a comment or
  *       a shell script is no use, nor is an identifier of another program;
  *   (d) the book's PDF prints each index once, numbers its tables without
@@ -494,7 +496,8 @@ static void a_misspelt_use_is_named_with_its_line(void **state)
 }
 
 /* make tangle runs tools/tangle again when tools/tangle-stale says so: a
- * deleted or edited tangled file, a changed chapter, a missing stamp. */
+ * file of the build's copy (build/tangle/NN-slug/, outdir here) deleted or
+ * edited by hand, a changed chapter, a missing stamp. */
 static int stale(const char *stamp, const char *outdir, const char *source)
 {
     struct tl_proc run;
@@ -505,7 +508,7 @@ static int stale(const char *stamp, const char *outdir, const char *source)
     return status == 0;
 }
 
-static void make_tangle_rewrites_deleted_or_edited_files(void **state)
+static void the_builds_copy_is_tangled_again_when_deleted_or_edited(void **state)
 {
     (void)state;
     char one[700], outdir[700], stamp[700], file[800];
@@ -521,7 +524,7 @@ static void make_tangle_rewrites_deleted_or_edited_files(void **state)
     tl_write_file(stamp, "");
     assert_false(stale(stamp, outdir, one));
 
-    assert_int_equal(unlink(file), 0); /* a student deleted one.c */
+    assert_int_equal(unlink(file), 0); /* someone deleted one.c */
     assert_true(stale(stamp, outdir, one));
     assert_int_equal(tl_runl(&run, 30, "tools/tangle", one, outdir, (char *)NULL), 0);
     tl_proc_free(&run);
@@ -892,7 +895,7 @@ int main(void)
         cmocka_unit_test(a_chunk_defined_in_two_chapters_is_refused),
         cmocka_unit_test(a_chunk_not_closed_is_refused_at_its_start),
         cmocka_unit_test(a_misspelt_use_is_named_with_its_line),
-        cmocka_unit_test(make_tangle_rewrites_deleted_or_edited_files),
+        cmocka_unit_test(the_builds_copy_is_tangled_again_when_deleted_or_edited),
         cmocka_unit_test(a_use_is_a_real_use),
         cmocka_unit_test(each_index_is_printed_once),
         cmocka_unit_test(no_page_ends_with_a_chunk_header),

@@ -20,6 +20,15 @@ static void path_in_scratch(char *path, size_t size, const char *name)
     snprintf(path, size, "%s/%s", scratch, name);
 }
 
+/* The directory the tests run in: the repository. */
+static const char *repository(void)
+{
+    static char path[1024];
+    if (path[0] == '\0' && getcwd(path, sizeof path) == NULL)
+        fail_msg("getcwd: %s", strerror(errno));
+    return path;
+}
+
 static void write_executable(const char *path, const char *content)
 {
     tl_write_file(path, content);
@@ -308,6 +317,199 @@ static void a_removed_root_leaves_no_stale_file(void **state)
     assert_int_equal(access(path, F_OK), 0);
 }
 
+/* make tangle in a scratch tree shaped like the project's (its Makefile,
+ * tools/, a chapters/ of its own): a file the student changed in tangle/
+ * is kept and named, whether or not the book changed, on every make
+ * tangle; FORCE=1, or deleting it, gets the book's version back; a file
+ * the student never touched follows the book; the build's own copy,
+ * build/tangle/, is always the book's. */
+static const char keeps_chapter[] = "# Um\n"
+                                    "\n"
+                                    "<<one.c>>=\n"
+                                    "int main(void) { return 1; }\n"
+                                    "@\n"
+                                    "<<two.c>>=\n"
+                                    "int two = 2;\n"
+                                    "@\n"
+                                    "<<Makefile>>=\n"
+                                    "PROGRAMS = one two\n"
+                                    "@\n";
+/* The same, after the book changed both programs. */
+static const char keeps_chapter_changed[] = "# Um\n"
+                                            "\n"
+                                            "<<one.c>>=\n"
+                                            "int main(void) { return 3; }\n"
+                                            "@\n"
+                                            "<<two.c>>=\n"
+                                            "int two = 4;\n"
+                                            "@\n"
+                                            "<<Makefile>>=\n"
+                                            "PROGRAMS = one two\n"
+                                            "@\n";
+
+/* Runs make in tree with arguments (without the calling make's flags,
+ * nor a FORCE or V from the environment); its stdout and stderr in run. */
+static int make_in(const char *tree, const char *arguments, struct tl_proc *run)
+{
+    char command[1200];
+    snprintf(command, sizeof command,
+             "exec env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u FORCE -u V make -C '%s' "
+             "--no-print-directory %s",
+             tree, arguments);
+    return tl_sh(run, 120, command);
+}
+
+/* The lines of run's stdout and stderr that contain word, as one string
+ * (free it). */
+static char *lines_with(struct tl_proc *run, const char *word)
+{
+    struct tl_text found = {0};
+    const char *texts[] = {tl_text_str(&run->out), tl_text_str(&run->err)};
+    char line[2000];
+    for (size_t t = 0; t < 2; t++)
+        for (size_t i = 0; tl_line(texts[t], i, line, sizeof line) == 0; i++)
+            if (strstr(line, word) != NULL) {
+                tl_text_append(&found, line, strlen(line));
+                tl_text_append(&found, "\n", 1);
+            }
+    tl_text_str(&found);
+    return found.data;
+}
+
+static void check_file_has(const char *path, const char *expected, int has)
+{
+    struct tl_text text = {0};
+    if (tl_read_file(path, &text) != 0)
+        fail_msg("cannot read %s: %s", path, strerror(errno));
+    if ((strstr(tl_text_str(&text), expected) != NULL) != has)
+        fail_msg("%s %s \"%s\":\n%s", path, has ? "lacks" : "still has", expected, text.data);
+    tl_text_free(&text);
+}
+
+static void make_tangle_keeps_a_file_the_student_changed(void **state)
+{
+    (void)state;
+    char tree[600], path[800], target[1100], chapter[800], one[800], two[800], book_one[800];
+    path_in_scratch(tree, sizeof tree, "keeps");
+    mkdir(tree, 0755);
+    const char *dirs[] = {"chapters", "build", "build/stamps"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", tree, dirs[i]);
+        mkdir(path, 0755);
+    }
+    const char *links[] = {"Makefile", "tools"};
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", tree, links[i]);
+        snprintf(target, sizeof target, "%s/%s", repository(), links[i]);
+        assert_int_equal(symlink(target, path), 0);
+    }
+    /* make test runs after make: no package to install (the stamps of
+     * tools/install-deps). */
+    const char *stamps[] = {"deps-tangle", "deps-lab"};
+    for (size_t i = 0; i < sizeof stamps / sizeof stamps[0]; i++) {
+        snprintf(path, sizeof path, "%s/build/stamps/%s", tree, stamps[i]);
+        tl_write_file(path, "");
+    }
+    snprintf(chapter, sizeof chapter, "%s/chapters/01-um.nw", tree);
+    snprintf(one, sizeof one, "%s/tangle/01-um/one.c", tree);
+    snprintf(two, sizeof two, "%s/tangle/01-um/two.c", tree);
+    snprintf(book_one, sizeof book_one, "%s/build/tangle/01-um/one.c", tree);
+    tl_write_file(chapter, keeps_chapter);
+
+    struct tl_proc run;
+    int status = make_in(tree, "tangle", &run);
+    print_message("  make tangle: exit %d\n%s%s", status, run.out.data, run.err.data);
+    assert_int_equal(status, 0);
+    char *kept = lines_with(&run, "KEPT");
+    assert_string_equal(kept, "");
+    free(kept);
+    tl_proc_free(&run);
+    check_file_has(one, "return 1;", 1);
+
+    /* The student changes one.c; the book has not changed. */
+    tl_write_file(one, "int main(void) { return 0; } /* my change */\n");
+    status = make_in(tree, "tangle", &run);
+    assert_int_equal(status, 0);
+    kept = lines_with(&run, "KEPT");
+    print_message("  after the change: %s", kept);
+    assert_int_equal(tl_count_lines(kept), 1);
+    assert_non_null(strstr(kept, "tangle/01-um/one.c"));
+    assert_non_null(strstr(kept, "make tangle FORCE=1"));
+    assert_non_null(strstr(kept, "deleting it"));
+    free(kept);
+    tl_proc_free(&run);
+    check_file_has(one, "my change", 1);
+
+    /* make reads its Makefile again when it has remade build/mk/ (for any
+     * goal but tangle, clean, help...): still one line. */
+    status = make_in(tree, "build/mk/01-um.mk", &run);
+    assert_int_equal(status, 0);
+    kept = lines_with(&run, "KEPT");
+    print_message("  make build/mk/01-um.mk: %s", kept);
+    assert_int_equal(tl_count_lines(kept), 1);
+    free(kept);
+    tl_proc_free(&run);
+    snprintf(path, sizeof path, "%s/build/mk/01-um.mk", tree);
+    assert_int_equal(access(path, R_OK), 0);
+
+    /* The book changes both files: two.c, untouched, follows it; one.c
+     * stays the student's, named again; the build's copy is the book's. */
+    tl_sleep(0.05); /* newer than the stamp of the last tangle */
+    tl_write_file(chapter, keeps_chapter_changed);
+    for (int again = 0; again < 2; again++) { /* and it stays so */
+        status = make_in(tree, "tangle", &run);
+        assert_int_equal(status, 0);
+        if (again == 0)
+            assert_non_null(strstr(tl_text_str(&run.out), "TANGLE"));
+        kept = lines_with(&run, "KEPT");
+        assert_int_equal(tl_count_lines(kept), 1);
+        assert_non_null(strstr(kept, "tangle/01-um/one.c"));
+        free(kept);
+        tl_proc_free(&run);
+        check_file_has(one, "my change", 1);
+        check_file_has(two, "two = 4;", 1);
+        check_file_has(book_one, "return 3;", 1);
+    }
+
+    /* FORCE=1: the book's version again, said so; then nothing to say. */
+    status = make_in(tree, "tangle FORCE=1", &run);
+    print_message("  make tangle FORCE=1: exit %d\n%s%s", status, run.out.data, run.err.data);
+    assert_int_equal(status, 0);
+    char *forced = lines_with(&run, "tangle/01-um/one.c");
+    assert_int_equal(tl_count_lines(forced), 1);
+    assert_null(strstr(forced, "KEPT"));
+    free(forced);
+    tl_proc_free(&run);
+    check_file_has(one, "return 3;", 1);
+    check_file_has(one, "my change", 0);
+    status = make_in(tree, "tangle", &run);
+    assert_int_equal(status, 0);
+    char *said = lines_with(&run, "tangle/");
+    assert_string_equal(said, ""); /* a no-op is quiet */
+    free(said);
+    said = lines_with(&run, "TANGLE");
+    assert_string_equal(said, "");
+    free(said);
+    tl_proc_free(&run);
+
+    /* Deleting a file is the other way back. */
+    tl_write_file(one, "/* changed again */\n");
+    assert_int_equal(unlink(one), 0);
+    status = make_in(tree, "tangle", &run);
+    assert_int_equal(status, 0);
+    said = lines_with(&run, "tangle/");
+    assert_string_equal(said, "");
+    free(said);
+    tl_proc_free(&run);
+    check_file_has(one, "return 3;", 1);
+
+    /* FORCE takes 1 or 0, nothing else. */
+    status = make_in(tree, "tangle FORCE=yes", &run);
+    assert_int_not_equal(status, 0);
+    assert_non_null(strstr(tl_text_str(&run.err), "FORCE=yes: expected FORCE=1"));
+    tl_proc_free(&run);
+}
+
 /* ----------------------------------------------------- chapter-list */
 
 static void chapters_are_numbered_by_file_and_appendices_lettered(void **state)
@@ -385,15 +587,6 @@ static void results_tex_refuses_a_bad_numbers_key(void **state)
 }
 
 /* ------------------------------------------------ weave: Markdown */
-
-/* The directory the tests run in: the repository. */
-static const char *repository(void)
-{
-    static char path[1024];
-    if (path[0] == '\0' && getcwd(path, sizeof path) == NULL)
-        fail_msg("getcwd: %s", strerror(errno));
-    return path;
-}
 
 /* Weaves one chapter, written to DIR/NAME.nw, into DIR (DIR/NAME.tex). */
 static int weave_one(const char *dir, const char *name, const char *text, char *chapter,
@@ -598,14 +791,14 @@ static void an_undefined_reference_is_an_error(void **state)
 
 /* ---------------------------------------- the chapters' scripts */
 
-/* Every tangled script (tangle/NN-slug/NAME.sh) refuses bad arguments as
+/* Every tangled script (build/tangle/NN-slug/NAME.sh) refuses bad arguments as
  * the programs do: one line "NAME: what is wrong", the usage line, exit
  * 2, nothing on stdout. No arguments at all is bad for each of them. */
 static void every_script_refuses_bad_arguments(void **state)
 {
     (void)state;
     glob_t scripts;
-    assert_int_equal(glob("tangle/*/*.sh", 0, NULL, &scripts), 0);
+    assert_int_equal(glob("build/tangle/*/*.sh", 0, NULL, &scripts), 0);
     char outdir[700], a_file[700];
     path_in_scratch(outdir, sizeof outdir, "script-out");
     path_in_scratch(a_file, sizeof a_file, "a-file");
@@ -921,13 +1114,13 @@ static void an_interrupted_experiment_leaves_nothing_behind(void **state)
     char tree[600], path[900], marker[100];
     path_in_scratch(tree, sizeof tree, "interrupted");
     mkdir(tree, 0755);
-    const char *dirs[] = {"tangle", "tangle/50-slow", "build", "build/results",
+    const char *dirs[] = {"build", "build/tangle", "build/tangle/50-slow", "build/results",
                           "build/results/50-slow"};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", tree, dirs[i]);
         mkdir(path, 0755);
     }
-    snprintf(path, sizeof path, "%s/tangle/50-slow/experiment.sh", tree);
+    snprintf(path, sizeof path, "%s/build/tangle/50-slow/experiment.sh", tree);
     write_executable(path, slow_experiment);
     snprintf(path, sizeof path, "%s/build/results/50-slow/.done", tree);
     tl_write_file(path, "");
@@ -998,6 +1191,7 @@ int main(void)
         cmocka_unit_test(a_good_document_replaces_the_pdf_whole),
         cmocka_unit_test(a_compiler_error_names_the_nw_line_and_chunk),
         cmocka_unit_test(a_removed_root_leaves_no_stale_file),
+        cmocka_unit_test(make_tangle_keeps_a_file_the_student_changed),
         cmocka_unit_test(chapters_are_numbered_by_file_and_appendices_lettered),
         cmocka_unit_test(tsv2tex_escapes_latex_and_refuses_ragged_rows),
         cmocka_unit_test(results_tex_refuses_a_bad_numbers_key),

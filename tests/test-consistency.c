@@ -1,7 +1,8 @@
 /* test-consistency: the build's pieces agree with each other.
  *   (a) the results the PDF shows are the ones this build measured;
  *   (b) tools/tangle refuses malformed chapters and keeps good output;
- *   (c) every tangled C file compiles warning-free with gcc and clang;
+ *   (c) every tangled C file compiles warning-free with gcc and clang; the
+ *       students' Makefiles warn without stopping, the book's build stops;
  *   (d) tools/weave with the nwpandoc filter typesets Markdown, keeps
  *       [[quotes]], marks root chunks and .nw lines, and refuses a quote
  *       that pandoc would duplicate.
@@ -74,7 +75,7 @@ static void the_tables_come_from_this_builds_tsv(void **state)
 {
     (void)state;
     check_table(RESULTS "/recv-table.tsv", RESULTS "/recv-table.tex");
-    check_table("tangle/" CHAPTER "/seed-table1.tsv", RESULTS "/seed-table1.tex");
+    check_table("build/tangle/" CHAPTER "/seed-table1.tsv", RESULTS "/seed-table1.tex");
 }
 
 static void the_woven_chapter_includes_those_tables(void **state)
@@ -516,7 +517,7 @@ static void compile_every_tangled_c_file(const char *compiler)
         skip();
     }
     glob_t sources;
-    assert_int_equal(glob("tangle/*/*.c", 0, NULL, &sources), 0);
+    assert_int_equal(glob("build/tangle/*/*.c", 0, NULL, &sources), 0);
     assert_true(sources.gl_pathc >= 2); /* chapter 2 alone has two */
     char object[512];
     snprintf(object, sizeof object, "%s/%s.o", scratch, compiler);
@@ -546,6 +547,78 @@ static void tangled_c_compiles_with_clang(void **state)
 {
     (void)state;
     compile_every_tangled_c_file("clang");
+}
+
+/* The students' Makefiles (tangle/NN-slug/Makefile; the book's copy is in
+ * build/tangle/) keep the warnings on, without -Werror: a newer
+ * compiler's new warning must not stop a student's build of correct code.
+ * The book's own build (the top-level Makefile's CFLAGS) stops on any. */
+static void a_warning_stops_the_books_build_not_the_students(void **state)
+{
+    (void)state;
+    char here[512], source[600], command[2048];
+    assert_non_null(getcwd(here, sizeof here));
+    snprintf(source, sizeof source, "%s/warns.c", scratch);
+    tl_write_file(source, "int main(void)\n{\n    int unused;\n    return 0;\n}\n");
+    const char *make = "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u FORCE make -s "
+                       "--no-print-directory";
+
+    glob_t makefiles;
+    assert_int_equal(glob("build/tangle/*/Makefile", 0, NULL, &makefiles), 0);
+    size_t with_flags = 0;
+    struct tl_proc run;
+    for (size_t i = 0; i < makefiles.gl_pathc; i++) {
+        const char *makefile = makefiles.gl_pathv[i];
+        snprintf(command, sizeof command,
+                 "%s -f '%s' --eval 'print-cflags: ; @echo $(CFLAGS)' print-cflags", make,
+                 makefile);
+        assert_int_equal(tl_sh(&run, 30, command), 0);
+        const char *flags = tl_text_str(&run.out);
+        print_message("  %s: CFLAGS = %s", makefile, flags);
+        if (strcmp(flags, "\n") != 0) { /* the build appendix has no programs */
+            with_flags++;
+            if (strstr(flags, "-Wall") == NULL || strstr(flags, "-Wextra") == NULL ||
+                strstr(flags, "-Wpedantic") == NULL || strstr(flags, "-Werror") != NULL)
+                fail_msg("%s: CFLAGS %s: expected the warnings on, without -Werror", makefile,
+                         flags);
+        }
+        tl_proc_free(&run);
+    }
+    assert_true(with_flags >= 7); /* chapters 1 to 6 and the lab */
+
+    /* Chapter 1's rule, which every chapter's Makefile uses: the program
+     * is built, and the warning shown. */
+    snprintf(command, sizeof command,
+             "cd '%s' && %s -f '%s/build/tangle/01-revisao-cliente-servidor/Makefile' warns",
+             scratch, make, here);
+    int status = tl_sh(&run, 60, command);
+    print_message("  the students' make: exit %d\n%s", status, run.err.data);
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(tl_text_str(&run.err), "warning:"));
+    assert_non_null(strstr(tl_text_str(&run.err), "unused"));
+    tl_proc_free(&run);
+    char binary[600];
+    snprintf(binary, sizeof binary, "%s/warns", scratch);
+    assert_int_equal(access(binary, X_OK), 0);
+    globfree(&makefiles);
+
+    /* The book's build, with its own flags (make -p prints them; clean is
+     * a goal that reads no chapter, and -q runs nothing). */
+    snprintf(command, sizeof command, "%s -pq clean | sed -n 's/^CFLAGS = //p'", make);
+    tl_sh(&run, 60, command); /* -q: exit 1, clean is never up to date */
+    char flags[512];
+    snprintf(flags, sizeof flags, "%.*s", (int)strcspn(tl_text_str(&run.out), "\n"),
+             tl_text_str(&run.out));
+    tl_proc_free(&run);
+    if (strstr(flags, "-Wall") == NULL || strstr(flags, "-Werror") == NULL)
+        fail_msg("the top-level Makefile's CFLAGS are '%s': expected -Wall, -Werror", flags);
+    snprintf(command, sizeof command, "cc %s -o '%s.book' '%s'", flags, binary, source);
+    status = tl_sh(&run, 60, command);
+    print_message("  the book's flags: exit %d\n%s", status, run.err.data);
+    assert_int_not_equal(status, 0);
+    assert_non_null(strstr(tl_text_str(&run.err), "error:"));
+    assert_non_null(strstr(tl_text_str(&run.err), "unused"));
+    tl_proc_free(&run);
 }
 
 /* ----------------------------------------------------- (d) weaving */
@@ -698,6 +771,7 @@ int main(void)
         cmocka_unit_test(a_declared_but_absent_root_is_refused),
         cmocka_unit_test(tangled_c_compiles_with_gcc),
         cmocka_unit_test(tangled_c_compiles_with_clang),
+        cmocka_unit_test(a_warning_stops_the_books_build_not_the_students),
         cmocka_unit_test(weave_typesets_markdown_and_keeps_noweb),
         cmocka_unit_test(a_quote_in_a_heading_is_refused),
     };

@@ -90,8 +90,8 @@ static void one_folder_with_the_book_the_site_the_sheets_and_the_code(void **sta
              "diff -r html \"$top/build/html\"; "
              "for s in \"$top\"/build/sheets/*.pdf; do cmp \"$s\" folhas/${s##*/}; done; "
              "test \"$(ls folhas | wc -l)\" = \"$(ls \"$top\"/build/sheets/*.pdf | wc -l)\"; "
-             "for m in \"$top\"/tangle/*/Makefile; do d=${m%%/Makefile}; d=${d##*/}; "
-             "  if [ \"$(ls \"$top/tangle/$d\" | wc -l)\" -gt 1 ]; then "
+             "for m in \"$top\"/build/tangle/*/Makefile; do d=${m%%/Makefile}; d=${d##*/}; "
+             "  if [ \"$(ls \"$top/build/tangle/$d\" | wc -l)\" -gt 1 ]; then "
              "    test -s codigo/$d/Makefile || { echo \"no codigo/$d/\"; exit 1; }; fi; done; "
              "! grep -rlF \"$top\" . || { echo 'the files above name the build folder'; exit 1; }");
     if (in_package(&run, 60, check) != 0)
@@ -135,14 +135,14 @@ static void each_chapter_builds_with_cc_alone(void **state)
     /* Then it builds them, with the PATH of a plain shell. */
     const char *build =
         "export PATH=/usr/bin:/bin; set -e; for d in codigo/*/; do make -s -C \"$d\"; done; "
-        "for c in codigo/*/*.c; do test -x \"${c%.c}\" || { echo \"${c%.c} not built\"; exit 1; "
+        "for c in codigo/*/*.c; do test -x \"${c%.c}\" || { echo \"${c%.c} not built\"; exit 1; }; "
         "done";
     if (in_package(&run, 300, build) != 0)
         fail_msg("make in codigo/: %s%s", tl_text_str(&run.out), tl_text_str(&run.err));
     tl_proc_free(&run);
     /* The first program, as LEIAME.md says (on a port of its own here). */
     const char *hello =
-        "cd codigo/01-revisao-cliente-servidor && ./serv-hello -p 0 -n 1 > said & "
+        "cd codigo/01-revisao-cliente-servidor || exit 1; ./serv-hello -p 0 -n 1 > said & "
         "for i in $(seq 100); do grep -q 'listening on port' said 2>/dev/null && break; "
         "sleep 0.1; done; "
         "port=$(sed -n 's/.*listening on port \\([0-9]*\\).*/\\1/p' said); "

@@ -2,7 +2,7 @@
  * test-lab-fallback: the lab appendix's experiment degrades instead of
  * failing (chapters/90-laboratorio.nw, its parts in 99-construcao.nw).
  *
- *  - the probe, tangle/90-laboratorio/lab-probe.sh, says yes exactly when
+ *  - the probe, build/tangle/90-laboratorio/lab-probe.sh, says yes exactly when
  *    lab.sh really runs here (across the shaped veth, with a SPARC server
  *    under qemu-sparc64), quickly, and leaves nothing behind;
  *  - each thing the lab needs is taken away in turn, without a broken
@@ -33,10 +33,10 @@
 
 #include <dirent.h>
 
-#define EXPERIMENT_SH "tangle/90-laboratorio/experiment.sh"
-#define BINARY_SH "tangle/04-dados-binarios/experiment.sh"
-#define LAB_SH "tangle/90-laboratorio/lab.sh"
-#define PROBE_SH "tangle/90-laboratorio/lab-probe.sh"
+#define EXPERIMENT_SH "build/tangle/90-laboratorio/experiment.sh"
+#define BINARY_SH "build/tangle/04-dados-binarios/experiment.sh"
+#define LAB_SH "build/tangle/90-laboratorio/lab.sh"
+#define PROBE_SH "build/tangle/90-laboratorio/lab-probe.sh"
 #define RECORDED_RUNS "chapters/recorded/90-laboratorio/runs"
 #define BINDIR "build/bin"
 #define SPARC_PROGRAMS "serv-32kb cli-32kb serv-int cli-int serv-int-net cli-int-net"
@@ -686,7 +686,7 @@ static void experiments_and_localhost_need_no_ipv6(void **state)
         "printf \"::1 localhost\\n\" >\"$d/hosts\"; mount --bind \"$d/hosts\" /etc/hosts; "
         "for c in 01-revisao-cliente-servidor 02-fronteiras-de-mensagens "
         "03-getsockname-e-portas 04-dados-binarios 05-servidor-concorrente; do "
-        "  RECORDED=1 tangle/$c/experiment.sh " BINDIR
+        "  RECORDED=1 build/tangle/$c/experiment.sh " BINDIR
         " \"$d/$c\" >/dev/null 2>\"$d/err\" || "
         "  { echo \"$c: $(head -n 1 \"$d/err\")\" >&2; exit 1; }; "
         "  echo \"$c ran\"; "
@@ -711,6 +711,7 @@ static void experiments_and_localhost_need_no_ipv6(void **state)
 
 int main(void)
 {
+    tl_lab_recorded_dir();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(real_probe_agrees_with_lab_sh),
         cmocka_unit_test(namespace_exec_failing_falls_back),

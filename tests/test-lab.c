@@ -1,7 +1,7 @@
 /*
  * test-lab: checks the claims of the lab appendix (chapters/90-laboratorio.nw)
  * against this build's data in build/results/90-laboratorio/ and by running
- * its harness, tangle/90-laboratorio/lab.sh, and its programs.
+ * its harness, build/tangle/90-laboratorio/lab.sh, and its programs.
  *
  *  - across the shaped veth, recv() returns whole segments of one MSS (1448
  *    bytes with TCP timestamps, 1460 without) and needs many calls;
@@ -33,8 +33,8 @@
 #include "testlib.h"
 
 #define RESULTS "build/results/90-laboratorio"
-#define LAB_SH "tangle/90-laboratorio/lab.sh"
-#define EXPERIMENT_SH "tangle/90-laboratorio/experiment.sh"
+#define LAB_SH "build/tangle/90-laboratorio/lab.sh"
+#define EXPERIMENT_SH "build/tangle/90-laboratorio/experiment.sh"
 #define BINDIR "build/bin"
 #define MESSAGE_SIZE 32769 /* chapter 2's 32 KiB + 1 B */
 #define SEED_NUMBER 12345  /* what the seed's client sent */
@@ -132,7 +132,8 @@ static const char *why_no_lab(void)
     if (geteuid() != 0)
         return "needs root and ip netns to create network namespaces";
     int status;
-    char *said = run_capture("tangle/90-laboratorio/lab-probe.sh " BINDIR " 2>&1", &status);
+    char *said =
+        run_capture("build/tangle/90-laboratorio/lab-probe.sh " BINDIR " 2>&1", &status);
     snprintf(why, sizeof why, "the lab's probe says: %.*s", (int)strcspn(said, "\n"), said);
     free(said);
     return status == 0 ? NULL : why;
@@ -634,6 +635,7 @@ static void recorded_run_builds_the_same_tables(void **state)
 
 int main(void)
 {
+    tl_lab_recorded_dir();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(shaped_link_delivers_1448_byte_segments),
         cmocka_unit_test(sender_without_timestamps_sends_1460_byte_segments),

@@ -17,12 +17,12 @@ static void the_tangled_programs_are_clang_formatted(void **state)
     (void)state;
     struct tl_proc run;
     int status = tl_sh(&run, 60,
-                       "set -- tangle/*/*.c; [ -e \"$1\" ] && echo $# && "
+                       "set -- build/tangle/*/*.c; [ -e \"$1\" ] && echo $# && "
                        "clang-format --dry-run -Werror --style=file:.clang-format \"$@\"");
     const char *count = run.out.data;
     long files = 0;
     if (status != 0 || tl_scan_long(&count, 10, &files) != 0 || files < 20)
-        fail_msg("clang-format on tangle/*/*.c (%ld files), exit status %d:\n%s", files,
+        fail_msg("clang-format on build/tangle/*/*.c (%ld files), exit status %d:\n%s", files,
                  status, run.err.data);
     tl_proc_free(&run);
 }

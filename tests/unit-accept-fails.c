@@ -10,7 +10,7 @@
  * and its fail() must be seen before cmocka's fail() macro exists. */
 #define main serv_hello_main
 /* NOLINTNEXTLINE(bugprone-suspicious-include): its static functions are tested */
-#include "../tangle/01-revisao-cliente-servidor/serv-hello.c"
+#include "../build/tangle/01-revisao-cliente-servidor/serv-hello.c"
 #undef main
 
 #include "testlib.h"

@@ -9,7 +9,7 @@
  * and its fail() must be seen before cmocka's fail() macro exists. */
 #define main cli_hello_main
 /* NOLINTNEXTLINE(bugprone-suspicious-include): its static functions are tested */
-#include "../tangle/01-revisao-cliente-servidor/cli-hello.c"
+#include "../build/tangle/01-revisao-cliente-servidor/cli-hello.c"
 #undef main
 
 #include "testlib.h"

@@ -11,7 +11,7 @@
 #ifndef ECHO_NAME
 #define main serv_echo_main
 /* NOLINTNEXTLINE(bugprone-suspicious-include): its static functions are tested */
-#include "../tangle/01-revisao-cliente-servidor/serv-echo.c"
+#include "../build/tangle/01-revisao-cliente-servidor/serv-echo.c"
 #undef main
 #define ECHO_NAME "serv-echo"
 #define ECHO(fd, peer) serve_connection(fd, peer)

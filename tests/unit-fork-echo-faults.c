@@ -3,7 +3,7 @@
  * counts, EINTR, ECONNRESET, EPIPE, EAGAIN, with recv() and send() wrapped. */
 #define main serv_echo_fork_main
 /* NOLINTNEXTLINE(bugprone-suspicious-include): its static functions are tested */
-#include "../tangle/05-servidor-concorrente/serv-echo-fork.c"
+#include "../build/tangle/05-servidor-concorrente/serv-echo-fork.c"
 #undef main
 #define ECHO_NAME "serv-echo-fork"
 #define ECHO(fd, peer) echo_connection(fd, peer)

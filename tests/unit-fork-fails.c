@@ -8,7 +8,7 @@
  * and its fail() must be seen before cmocka's fail() macro exists. */
 #define main serv_echo_fork_main
 /* NOLINTNEXTLINE(bugprone-suspicious-include): its static functions are tested */
-#include "../tangle/05-servidor-concorrente/serv-echo-fork.c"
+#include "../build/tangle/05-servidor-concorrente/serv-echo-fork.c"
 #undef main
 
 #include "testlib.h"

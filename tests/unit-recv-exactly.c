@@ -6,7 +6,7 @@
  * and its fail() must be seen before cmocka's fail() macro exists. */
 #define main serv_32kb_main
 /* NOLINTNEXTLINE(bugprone-suspicious-include): its static functions are tested */
-#include "../tangle/02-fronteiras-de-mensagens/serv-32kb.c"
+#include "../build/tangle/02-fronteiras-de-mensagens/serv-32kb.c"
 #undef main
 
 #include "testlib.h"

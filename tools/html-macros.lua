@@ -416,7 +416,7 @@ local function table_env(body)
   local chapter, name = file:match("^build/results/([^/]+)/([^/]+)%.tex$")
   if not chapter then fail("\\resulttable", file .. " is not build/results/CHAPTER/NAME.tex") end
   local tsv = "build/results/" .. chapter .. "/" .. name .. ".tsv"
-  if not io.open(tsv, "r") then tsv = "tangle/" .. chapter .. "/" .. name .. ".tsv" end
+  if not io.open(tsv, "r") then tsv = "build/tangle/" .. chapter .. "/" .. name .. ".tsv" end
   local id, inlines = numbered_float("table", "Tabela", "tabela-", body, needle)
   return {
     -- The caption outside the table's scroller: on a phone it wraps to the

@@ -1,7 +1,7 @@
 /* fuzz-command-lines: the main() of the book's programs, chapters 1 to 5,
  * on fuzzed command lines, up to their first step on the network.
  *
- * Each program is compiled on its own from tangle/ (the Makefile's
+ * Each program is compiled on its own from build/tangle/ (the Makefile's
  * FUZZ_PROGRAMS), with redirect.h and its main() renamed main_NAME. The
  * network calls are replaced (ld --wrap) and end the run at the first
  * one that shows what the command line was taken to mean: bind() (a

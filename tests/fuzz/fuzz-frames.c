@@ -13,7 +13,7 @@
  * prints. */
 #include "redirect.h" /* first: before the program and its headers */
 
-#include "../../tangle/04-dados-binarios/serv-msg.c"
+#include "../../build/tangle/04-dados-binarios/serv-msg.c"
 #include "unredirect.h"
 
 enum { FD = -7 };               /* not a descriptor: serve_connection() closes it */

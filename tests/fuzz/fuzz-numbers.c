@@ -8,7 +8,7 @@
  * the same value, and leave *value alone when it refuses. */
 #include "redirect.h" /* first: before the program and its headers */
 
-#include "../../tangle/04-dados-binarios/cli-int.c"
+#include "../../build/tangle/04-dados-binarios/cli-int.c"
 #include "unredirect.h"
 
 #include "reference.h"

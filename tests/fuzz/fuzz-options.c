@@ -15,7 +15,7 @@
  * check_standard_output() is registered before anything is read. */
 #include "redirect.h" /* first: before the program and its headers */
 
-#include "../../tangle/01-revisao-cliente-servidor/serv-echo.c"
+#include "../../build/tangle/01-revisao-cliente-servidor/serv-echo.c"
 
 struct command_line {
     int argc;

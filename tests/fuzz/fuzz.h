@@ -1,7 +1,7 @@
 /* fuzz.h: what the libFuzzer harnesses of tests/fuzz/ share (support.c).
  *
  * A harness runs the book's code as it is tangled: it includes the program
- * (tangle/NN-slug/NAME.c) between redirect.h and unredirect.h, which turn
+ * (build/tangle/NN-slug/NAME.c) between redirect.h and unredirect.h, which turn
  * its exit() into a jump back to the harness (libFuzzer would take an
  * exit for a crash), its atexit() into a note, and its stdout and stderr
  * into memory the harness reads. A property that does not hold is
