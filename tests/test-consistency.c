@@ -365,7 +365,8 @@ static void a_good_chapter_tangles_with_headers(void **state)
         const char *text = stamps[i].content.data;
         /* The note takes two lines, so it stays within 100 columns. */
         char header2[1200], line2[1200];
-        snprintf(header2, sizeof header2, "%s a change here stays here; the book is that file.%s",
+        snprintf(header2, sizeof header2,
+                 "%s a change here stays here; the book is that file.%s",
                  strcmp(tangled_names[i], "hello.c") == 0 ? " *" : "#",
                  strcmp(tangled_names[i], "hello.c") == 0 ? " */" : "");
         size_t first = 0;

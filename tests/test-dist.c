@@ -24,8 +24,8 @@
 
 #define scratch tl_scratch
 
-static char archive[512];  /* build/dist/caderno-sockets-VERSION.tar.gz */
-static char package[700];  /* its folder, unpacked in the scratch folder */
+static char archive[512]; /* build/dist/caderno-sockets-VERSION.tar.gz */
+static char package[700]; /* its folder, unpacked in the scratch folder */
 
 static int unpack(void **state)
 {
@@ -84,16 +84,18 @@ static void one_folder_with_the_book_the_site_the_sheets_and_the_code(void **sta
     tl_proc_free(&run);
 
     char check[3000];
-    snprintf(check, sizeof check,
-             "top=$OLDPWD; set -e; test -s LEIAME.md; "
-             "cmp caderno.pdf \"$top/build/workbook.pdf\"; "
-             "diff -r html \"$top/build/html\"; "
-             "for s in \"$top\"/build/sheets/*.pdf; do cmp \"$s\" folhas/${s##*/}; done; "
-             "test \"$(ls folhas | wc -l)\" = \"$(ls \"$top\"/build/sheets/*.pdf | wc -l)\"; "
-             "for m in \"$top\"/build/tangle/*/Makefile; do d=${m%%/Makefile}; d=${d##*/}; "
-             "  if [ \"$(ls \"$top/build/tangle/$d\" | wc -l)\" -gt 1 ]; then "
-             "    test -s codigo/$d/Makefile || { echo \"no codigo/$d/\"; exit 1; }; fi; done; "
-             "! grep -rlF \"$top\" . || { echo 'the files above name the build folder'; exit 1; }");
+    snprintf(
+        check, sizeof check,
+        "top=$OLDPWD; set -e; test -s LEIAME.md; "
+        "cmp caderno.pdf \"$top/build/workbook.pdf\"; "
+        "diff -r html \"$top/build/html\"; "
+        "for s in \"$top\"/build/sheets/*.pdf; do cmp \"$s\" folhas/${s##*/}; done; "
+        "test \"$(ls folhas | wc -l)\" = \"$(ls \"$top\"/build/sheets/*.pdf | wc -l)\"; "
+        "for m in \"$top\"/build/tangle/*/Makefile; do d=${m%%/Makefile}; d=${d##*/}; "
+        "  if [ \"$(ls \"$top/build/tangle/$d\" | wc -l)\" -gt 1 ]; then "
+        "    test -s codigo/$d/Makefile || { echo \"no codigo/$d/\"; exit 1; }; fi; done; "
+        "! grep -rlF \"$top\" . || { echo 'the files above name the build folder'; exit 1; "
+        "}");
     if (in_package(&run, 60, check) != 0)
         fail_msg("the package is not the book's:\n%s%s", tl_text_str(&run.out),
                  tl_text_str(&run.err));
@@ -135,7 +137,8 @@ static void each_chapter_builds_with_cc_alone(void **state)
     /* Then it builds them, with the PATH of a plain shell. */
     const char *build =
         "export PATH=/usr/bin:/bin; set -e; for d in codigo/*/; do make -s -C \"$d\"; done; "
-        "for c in codigo/*/*.c; do test -x \"${c%.c}\" || { echo \"${c%.c} not built\"; exit 1; }; "
+        "for c in codigo/*/*.c; do test -x \"${c%.c}\" || { echo \"${c%.c} not built\"; exit "
+        "1; }; "
         "done";
     if (in_package(&run, 300, build) != 0)
         fail_msg("make in codigo/: %s%s", tl_text_str(&run.out), tl_text_str(&run.err));
@@ -161,10 +164,11 @@ static void no_solution_is_in_the_package(void **state)
     TL_SKIP_WITHOUT_SOLUTIONS();
     struct tl_proc run;
     /* No file equal to a reference solution or a wrong variant. */
-    const char *same =
-        "top=$OLDPWD; n=0; for s in \"$top\"/build/solutions/*/* \"$top\"/solutions/wrong/*/*; do "
-        "  n=$((n + 1)); find . -type f -size \"$(stat -c %s \"$s\")c\" -exec cmp -s \"$s\" {} \\; "
-        "  -print | sed \"s|^|$s: |\"; done; echo \"$n\" >&2";
+    const char *same = "top=$OLDPWD; n=0; for s in \"$top\"/build/solutions/*/* "
+                       "\"$top\"/solutions/wrong/*/*; do "
+                       "  n=$((n + 1)); find . -type f -size \"$(stat -c %s \"$s\")c\" -exec "
+                       "cmp -s \"$s\" {} \\; "
+                       "  -print | sed \"s|^|$s: |\"; done; echo \"$n\" >&2";
     assert_int_equal(in_package(&run, 120, same), 0);
     if (tl_text_str(&run.out)[0] != '\0')
         fail_msg("files of the package are solutions:\n%s", tl_text_str(&run.out));
@@ -180,12 +184,15 @@ static void no_solution_is_in_the_package(void **state)
     const char *text =
         "{ find . -type f ! -name '*.pdf' ! -name '*.html' ! -name '*.svg' -exec cat {} +; "
         "  for p in caderno.pdf folhas/*.pdf; do pdftotext -q \"$p\" -; done; "
-        "  find html -name '*.html' -exec sed -e 's/<[^>]*>//g' {} +; } | tr -s ' \\n\\t' '   ' "
+        "  find html -name '*.html' -exec sed -e 's/<[^>]*>//g' {} +; } | tr -s ' \\n\\t' '  "
+        " ' "
         "> \"$TMPDIR/package.txt\"; "
         "top=$OLDPWD; \"$top\"/tests/solution-phrases \"$top\"/solutions/[0-9][0-9]-*.nw "
         "| cut -f2 > \"$TMPDIR/phrases\"; "
-        "sed -n 's/^<<\\(solucoes\\/[^>]*\\)>>=$/\\1/p' \"$top\"/solutions/*.nw >> \"$TMPDIR/phrases\"; "
-        "wc -l < \"$TMPDIR/phrases\" >&2; grep -oFf \"$TMPDIR/phrases\" \"$TMPDIR/package.txt\" || true";
+        "sed -n 's/^<<\\(solucoes\\/[^>]*\\)>>=$/\\1/p' \"$top\"/solutions/*.nw >> "
+        "\"$TMPDIR/phrases\"; "
+        "wc -l < \"$TMPDIR/phrases\" >&2; grep -oFf \"$TMPDIR/phrases\" "
+        "\"$TMPDIR/package.txt\" || true";
     assert_int_equal(in_package(&run, 120, text), 0);
     if (tl_text_str(&run.out)[0] != '\0')
         fail_msg("the package has solution text:\n%s", tl_text_str(&run.out));

@@ -111,7 +111,8 @@ static void the_student_edition_has_no_solution(void **state)
     if (strstr(text, "Solução") != NULL)
         fail_msg("the student PDF has the word \"Solução\"");
     if (!tl_have_solutions()) {
-        print_message("no solutions/ in this copy: only the word \"Solução\" was looked for\n");
+        print_message(
+            "no solutions/ in this copy: only the word \"Solução\" was looked for\n");
         free(text);
         return;
     }
@@ -169,8 +170,8 @@ static void the_instructor_edition_has_every_solution(void **state)
     char line[600];
     while (exercises < 128 && fgets(line, sizeof line, pipe) != NULL) {
         char difficulty[4], title[300], heading[400];
-        if (sscanf(line, "%15[^\t]\t%3[^\t]\t%299[^\t]", exercise[exercises].label, difficulty,
-                   title) != 3)
+        if (sscanf(line, "%15[^\t]\t%3[^\t]\t%299[^\t]", exercise[exercises].label,
+                   difficulty, title) != 3)
             fail_msg("tools/exercises wrote \"%s\"", line);
         exercise_heading(heading, sizeof heading, exercise[exercises].label,
                          tl_to_long(difficulty, "the difficulty"), title);

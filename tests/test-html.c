@@ -481,8 +481,8 @@ static void the_student_site_has_no_solution(void **state)
     assert_int_equal(status, 0);
     const char *phrases = tl_text_str(&run.out);
     struct tl_proc roots_run;
-    status =
-        tl_sh(&roots_run, 30, "sed -n 's/^<<\\(solucoes\\/[^>]*\\)>>=$/\\1/p' solutions/*.nw");
+    status = tl_sh(&roots_run, 30,
+                   "sed -n 's/^<<\\(solucoes\\/[^>]*\\)>>=$/\\1/p' solutions/*.nw");
     assert_int_equal(status, 0);
     const char *roots = tl_text_str(&roots_run.out);
     assert_true(tl_count_lines(roots) >= 5);

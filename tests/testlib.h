@@ -137,7 +137,8 @@ static inline int tl_have_solutions(void)
 #define TL_SKIP_WITHOUT_SOLUTIONS()                                                          \
     do {                                                                                     \
         if (!tl_have_solutions()) {                                                          \
-            print_message("skipped: the solutions are not in this copy (no solutions/*.nw)\n"); \
+            print_message(                                                                   \
+                "skipped: the solutions are not in this copy (no solutions/*.nw)\n");        \
             skip();                                                                          \
         }                                                                                    \
     } while (0)
