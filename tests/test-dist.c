@@ -158,26 +158,35 @@ static void each_chapter_builds_with_cc_alone(void **state)
     tl_proc_free(&run);
 }
 
+/* Runs a search in the package's folder that prints what it finds on
+ * stdout and how many things it looked for on stderr: fails, saying
+ * problem, if it found anything; returns the count. */
+static long nothing_found(const char *search, const char *problem)
+{
+    struct tl_proc run;
+    assert_int_equal(in_package(&run, 120, search), 0);
+    if (tl_text_str(&run.out)[0] != '\0')
+        fail_msg("%s:\n%s", problem, tl_text_str(&run.out));
+    const char *said = tl_text_str(&run.err);
+    long count = 0;
+    if (tl_scan_long(&said, 10, &count) != 0)
+        fail_msg("the search said no count: %s", tl_text_str(&run.err));
+    tl_proc_free(&run);
+    return count;
+}
+
 static void no_solution_is_in_the_package(void **state)
 {
     (void)state;
     TL_SKIP_WITHOUT_SOLUTIONS();
-    struct tl_proc run;
     /* No file equal to a reference solution or a wrong variant. */
     const char *same = "top=$OLDPWD; n=0; for s in \"$top\"/build/solutions/*/* "
                        "\"$top\"/solutions/wrong/*/*; do "
                        "  n=$((n + 1)); find . -type f -size \"$(stat -c %s \"$s\")c\" -exec "
                        "cmp -s \"$s\" {} \\; "
                        "  -print | sed \"s|^|$s: |\"; done; echo \"$n\" >&2";
-    assert_int_equal(in_package(&run, 120, same), 0);
-    if (tl_text_str(&run.out)[0] != '\0')
-        fail_msg("files of the package are solutions:\n%s", tl_text_str(&run.out));
-    const char *said = tl_text_str(&run.err);
-    long compared = 0;
-    if (tl_scan_long(&said, 10, &compared) != 0)
-        fail_msg("no count of the files compared: %s", tl_text_str(&run.err));
+    long compared = nothing_found(same, "files of the package are solutions");
     assert_true(compared >= 20);
-    tl_proc_free(&run);
 
     /* The package's text: every text file, the PDFs through pdftotext,
      * the HTML pages without their tags; lines joined. */
@@ -193,18 +202,11 @@ static void no_solution_is_in_the_package(void **state)
         "\"$TMPDIR/phrases\"; "
         "wc -l < \"$TMPDIR/phrases\" >&2; grep -oFf \"$TMPDIR/phrases\" "
         "\"$TMPDIR/package.txt\" || true";
-    assert_int_equal(in_package(&run, 120, text), 0);
-    if (tl_text_str(&run.out)[0] != '\0')
-        fail_msg("the package has solution text:\n%s", tl_text_str(&run.out));
-    said = tl_text_str(&run.err);
-    long phrases = 0;
-    if (tl_scan_long(&said, 10, &phrases) != 0)
-        fail_msg("no count of the phrases looked for: %s", tl_text_str(&run.err));
+    long phrases = nothing_found(text, "the package has solution text");
     assert_true(phrases >= 60);
     printf("no file of the package is one of %ld solutions' files or wrong variants, and its "
            "text has none of %ld solution phrases and file names\n",
            compared, phrases);
-    tl_proc_free(&run);
 }
 
 static void the_package_is_reproducible(void **state)
