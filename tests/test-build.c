@@ -62,6 +62,22 @@ static int run_install_deps_for(const char *groups, const char *fake_dpkg_query,
     return tl_sh(run, 30, command);
 }
 
+/* install-deps GROUP with no package installed exits with status and says
+ * one line on stderr, which has text (and also, if not NULL, also). */
+static void one_line_for_group(const char *group, int as_nobody, int status, const char *text,
+                               const char *also)
+{
+    struct tl_proc run;
+    int got = run_install_deps_for(group, no_package_installed, as_nobody, &run);
+    print_message("  install-deps %s: exit %d: %s", group, got, run.err.data);
+    assert_int_equal(got, status);
+    assert_int_equal(tl_count_lines(run.err.data), 1);
+    assert_non_null(strstr(run.err.data, text));
+    if (also != NULL)
+        assert_non_null(strstr(run.err.data, also));
+    tl_proc_free(&run);
+}
+
 static int run_install_deps(const char *fake_dpkg_query, int as_nobody, struct tl_proc *run)
 {
     return run_install_deps_for("", fake_dpkg_query, as_nobody, run);
@@ -111,31 +127,14 @@ static void install_deps_asks_for_what_each_step_needs(void **state)
             "SKIP: running as root and setpriv is missing: cannot drop to nobody\n");
         skip();
     }
-    struct tl_proc run;
-    int status = run_install_deps_for("tangle", no_package_installed, as_nobody, &run);
-    print_message("  install-deps tangle: exit %d: %s", status, run.err.data);
-    assert_int_equal(status, 1);
-    assert_int_equal(tl_count_lines(run.err.data), 1);
-    assert_non_null(strstr(run.err.data, "apt-get install -y make gcc libc6-dev noweb\n"));
-    tl_proc_free(&run);
-
+    one_line_for_group("tangle", as_nobody, 1,
+                       "apt-get install -y make gcc libc6-dev noweb\n", NULL);
     /* The chapters' experiments run ss: one line, for iproute2 alone. */
-    status = run_install_deps_for("experiments", no_package_installed, as_nobody, &run);
-    print_message("  install-deps experiments: exit %d: %s", status, run.err.data);
-    assert_int_equal(status, 1);
-    assert_int_equal(tl_count_lines(run.err.data), 1);
-    assert_non_null(strstr(run.err.data, "apt-get install -y iproute2\n"));
-    tl_proc_free(&run);
+    one_line_for_group("experiments", as_nobody, 1, "apt-get install -y iproute2\n", NULL);
+    one_line_for_group("lab", as_nobody, 0, " qemu-user ", "recorded run");
 
-    status = run_install_deps_for("lab", no_package_installed, as_nobody, &run);
-    print_message("  install-deps lab: exit %d: %s", status, run.err.data);
-    assert_int_equal(status, 0);
-    assert_int_equal(tl_count_lines(run.err.data), 1);
-    assert_non_null(strstr(run.err.data, " qemu-user "));
-    assert_non_null(strstr(run.err.data, "recorded run"));
-    tl_proc_free(&run);
-
-    status = run_install_deps_for("books", every_package_installed, as_nobody, &run);
+    struct tl_proc run;
+    int status = run_install_deps_for("books", every_package_installed, as_nobody, &run);
     assert_int_equal(status, 2);
     assert_non_null(strstr(run.err.data, "unknown group 'books'"));
     tl_proc_free(&run);
