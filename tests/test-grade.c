@@ -17,8 +17,9 @@
  * - a hostile submission, which tries to read the reference solution and
  *   another student's file, write the grades and outside its directory,
  *   fork without limit and reach another address, and otherwise answers
- *   right: none of it works, so it scores full marks and the rest of the
- *   class is graded as before; a fork bomb that never ends fails (hung,
+ *   right: none of it works, so it scores full marks (its 0.3 s of CPU
+ *   done within the time limit while a fork bomb spins beside it) and the
+ *   rest of the class is graded as before; a fork bomb that never ends fails (hung,
  *   or processes left behind) and leaves no process behind. Needs root
  *   (namespaces, another user): skipped with the reason otherwise.
  *
@@ -418,7 +419,11 @@ static const char hostile_source[] =
     "}\n"
     "        if (pid == -1) break; n++; }\n"
     "    while (wait(0) > 0) continue; return n >= 300; }\n"
-    "static void attack(void) { escaped = 0;\n"
+    "/* 0.3 s of CPU: beside the fork bomb, which spins in 64 processes, it\n"
+    " * must still get its share and end within the time limit. */\n"
+    "static void burn(void) { clock_t start = clock();\n"
+    "    while (clock() - start < CLOCKS_PER_SEC * 3 / 10) continue; }\n"
+    "static void attack(void) { escaped = 0; burn();\n"
     "    if (try_read(ROOT \"/build/solutions/2.3/recv-counted.c\")) escaped |= 1;\n"
     "    if (try_read(CLASS \"/victim.c\")) escaped |= 2;\n"
     "    if (try_write(ROOT \"/build/grades/2.3.csv\") | try_write(CLASS "
