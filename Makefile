@@ -39,6 +39,11 @@ endif
 
 CHAPTERS := $(sort $(basename $(notdir $(wildcard chapters/*.nw))))
 CHAPTER_FILES := $(CHAPTERS:%=chapters/%.nw)
+# The build manual (build/construcao.pdf): manual/NN-slug.nw holds chapter
+# NN-slug's experiment script, Makefile and their parts, which tangle into
+# that chapter; the rest of manual/ is how the book is built.
+MANUAL := $(sort $(basename $(notdir $(wildcard manual/*.nw))))
+MANUAL_FILES := $(MANUAL:%=manual/%.nw)
 # Defined before the targets: a prerequisite list is expanded when make
 # reads the rule, so `test: $(TEST_BINARIES)` needs the value by then.
 TEST_SOURCES := $(wildcard tests/*.c)
@@ -121,7 +126,7 @@ programs: $(ALL_PROGRAMS) ## Build every program into build/bin/
 
 experiments: $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) ## Run the chapters' experiments into build/results/
 
-pdf: build/workbook.pdf ## Weave the chapters and typeset build/workbook.pdf
+pdf: build/workbook.pdf build/construcao.pdf ## Weave and typeset the book, build/workbook.pdf, and the build manual, build/construcao.pdf
 
 html: build/html/index.html ## The HTML edition, build/html/ (open build/html/index.html in a browser)
 
@@ -223,7 +228,7 @@ $(error FORCE=$(FORCE): expected FORCE=1 (overwrite the files you changed in tan
 endif
 TANGLE_TOOLS := tools/tangle tools/nwcheck tools/nwlocal
 build/stamps/%.tangled: FORCE | $(DEPS_TANGLE)
-	$(Q)if tools/tangle-stale $@ build/tangle/$* $(CHAPTER_FILES) $(TANGLE_TOOLS); then \
+	$(Q)if tools/tangle-stale $@ build/tangle/$* $(CHAPTER_FILES) $(MANUAL_FILES) $(TANGLE_TOOLS); then \
 	    $(if $(Q),printf '  %-7s %s\n' TANGLE chapters/$*.nw;) \
 	    tools/tangle $(addprefix -w ,$(filter-out chapters/$*.nw,$(CHAPTER_FILES))) \
 	        chapters/$*.nw build/tangle/$* build/nwline/$* && \
@@ -322,6 +327,38 @@ build/workbook.pdf: $(BOOK_SOURCES) $(WOVEN) build/tex/chapters.tex build/tex/re
                     $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) tools/latex
 	$(call step,LATEX,$@)
 	$(Q)tools/latex book/workbook.tex $@
+
+# The build manual, from manual/*.nw woven with the chapters (a manual's
+# chunk may use a chapter's: it shows the book's number, C12), into
+# build/manual/. It reads the book's labels (build/latex/workbook.aux), so
+# it is typeset after the book.
+build/stamps/woven-manual: $(CHAPTER_FILES) $(MANUAL_FILES) $(WEAVE_TOOLS) \
+                           $(CHAPTERS:%=build/stamps/%.tangled) | $(DEPS_BOOK)
+	$(call step,WEAVE,manual/*.nw)
+	$(Q)tools/weave -e manual build/manual build/tools/nwpandoc build/nwline $(CHAPTER_FILES)
+	@mkdir -p $(@D) && touch $@
+
+build/tex/manual-chapters.tex: FORCE
+	@mkdir -p $(@D)
+	$(Q)tools/chapter-list -m $(CHAPTERS) -- $(MANUAL) > $@.tmp && \
+	    if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+# The book's chunk tags (22a: the first chunk of page 22), for the
+# manual's uses of the book's chunks: noweb's sub-page labels, from the
+# book's .aux, lettered as noweb letters them (a page with one chunk has
+# no letter).
+build/tex/book-chunks.tex: build/workbook.pdf
+	$(Q)awk -F '[{}]' '/^\\newsublabel\{/ { label[++n] = $$2; page[n] = $$7; count[$$7]++ } \
+	    END { for (i = 1; i <= n; i++) { k = (page[i] == page[i - 1]) ? k + 1 : 1; \
+	        printf "\\cadernochunk{%s}{%s%s}\n", label[i], page[i], \
+	            (count[page[i]] > 1 ? substr("abcdefghijklmnopqrstuvwxyz", k, 1) : "") } }' \
+	    build/latex/workbook.aux > $@.tmp && mv $@.tmp $@
+
+build/construcao.pdf: $(BOOK_SOURCES) build/stamps/woven-manual build/tex/manual-chapters.tex build/tex/book-chunks.tex \
+                      build/tex/revision.tex build/tex/seed-listings.tex \
+                      $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) build/workbook.pdf tools/latex
+	$(call step,LATEX,$@)
+	$(Q)tools/latex book/construcao.tex $@
 
 # ------------------------------------------------------------------ html
 
