@@ -686,6 +686,36 @@ static void pdf_text(struct tl_text *text)
     tl_proc_free(&run);
 }
 
+/* The three documents from one source: the student's book prints no
+ * build plumbing, the build manual prints it. Each phrase is a chunk name
+ * or a harness function that only the manual explains; the manual must
+ * have every one, so a phrase that no longer exists fails here too. */
+static void the_book_has_no_build_manual_content(void **state)
+{
+    (void)state;
+    static const char *const plumbing[] = {
+        "experiment: check the arguments", "wait_for_port", "lab.sh: read the options",
+        "lab-probe.sh: read the arguments", "echo-load: main", "grade-sandbox",
+        "Makefile: build the programs with cc, run the experiment", "tools/tidycheck",
+    };
+    struct tl_text book;
+    pdf_text(&book);
+    struct tl_proc run;
+    assert_int_equal(tl_sh(&run, 60, "pdftotext -layout build/construcao.pdf -"), 0);
+    for (size_t i = 0; i < sizeof plumbing / sizeof plumbing[0]; i++) {
+        if (strstr(book.data, plumbing[i]) != NULL)
+            fail_msg("build/workbook.pdf prints \"%s\", which belongs in the build manual",
+                     plumbing[i]);
+        if (strstr(tl_text_str(&run.out), plumbing[i]) == NULL)
+            fail_msg("build/construcao.pdf does not print \"%s\"", plumbing[i]);
+    }
+    /* No chapter prints a root chunk of the manual: experiment.sh, Makefile. */
+    if (strstr(book.data, "experiment.sh") != NULL && strstr(book.data, "⟨experiment.sh") != NULL)
+        fail_msg("build/workbook.pdf prints the chunk <<experiment.sh>>");
+    tl_proc_free(&run);
+    tl_text_free(&book);
+}
+
 /* The lines of text from the last line that is exactly heading (after
  * blanks) up to the next line that starts with stop. */
 static char *section_of(const char *text, const char *heading, const char *stop)
@@ -808,11 +838,11 @@ static void tables_are_numbered_without_gaps(void **state)
     tl_text_free(&lot);
 }
 
-static void the_latex_log_is_clean(void **state)
+/* The logs of the book and of the build manual. */
+static void a_latex_log_is_clean(const char *path)
 {
-    (void)state;
     struct tl_text log;
-    read_or_fail("build/latex/workbook.log", &log);
+    read_or_fail(path, &log);
     static const char *const never[] = {
         "There were undefined references",
         "has been referenced but does not exist",
@@ -822,15 +852,22 @@ static void the_latex_log_is_clean(void **state)
     };
     for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
         if (strstr(log.data, never[i]) != NULL)
-            fail_msg("build/latex/workbook.log: %s", strstr(log.data, never[i]));
+            fail_msg("%s: %s", path, strstr(log.data, never[i]));
     /* No overfull line wider than 2 pt. */
     for (const char *p = log.data; (p = strstr(p, "Overfull \\hbox (")) != NULL; p++) {
         const char *width = p + strlen("Overfull \\hbox (");
         double points;
         if (tl_scan_double(&width, &points) != 0 || points > 2.0)
-            fail_msg("build/latex/workbook.log: %.80s", p);
+            fail_msg("%s: %.80s", path, p);
     }
     tl_text_free(&log);
+}
+
+static void the_latex_log_is_clean(void **state)
+{
+    (void)state;
+    a_latex_log_is_clean("build/latex/workbook.log");
+    a_latex_log_is_clean("build/latex/construcao.log");
 }
 
 /* Printed data lines up: the seed's Table 1, a TSV with "—" (three bytes,
@@ -859,7 +896,8 @@ static void printed_data_lines_up(void **state)
 {
     (void)state;
     struct tl_text tex;
-    read_or_fail("build/chapters/02-fronteiras-de-mensagens.tex", &tex);
+    /* The data file is chapter 2's, printed in the build manual. */
+    read_or_fail("build/manual/02-fronteiras-de-mensagens.tex", &tex);
     const char *rows[] = {"Receptor \\\\ Emissor  ", "Linux 1  ", "Linux 2  ", "Solaris 1  "};
     size_t first[5] = {0};
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
@@ -901,6 +939,7 @@ int main(void)
         cmocka_unit_test(no_page_ends_with_a_chunk_header),
         cmocka_unit_test(tables_are_numbered_without_gaps),
         cmocka_unit_test(the_latex_log_is_clean),
+        cmocka_unit_test(the_book_has_no_build_manual_content),
     };
     return cmocka_run_group_tests_name("book", tests, tl_scratch_make, tl_scratch_remove);
 }

@@ -1,6 +1,6 @@
 /*
  * test-lab-fallback: the lab appendix's experiment degrades instead of
- * failing (chapters/90-laboratorio.nw, its parts in 99-construcao.nw).
+ * failing (chapters/90-laboratorio.nw, its script in manual/90-laboratorio.nw).
  *
  *  - the probe, build/tangle/90-laboratorio/lab-probe.sh, says yes exactly when
  *    lab.sh really runs here (across the shaped veth, with a SPARC server
