@@ -73,8 +73,13 @@
       const found = folded.search(new RegExp('(^|[^a-z0-9_])' + term.replace(/[^a-z0-9_]/g, '\\$&')));
       if (found !== -1 && (at === -1 || found < at)) at = found;
     }
-    const start = Math.max(0, at - 60);
-    const piece = text.slice(start, start + 200);
+    /* Whole words: from the space before, to the space after. */
+    let start = Math.max(0, at - 60);
+    if (start > 0 && text.indexOf(' ', start) !== -1 && text.indexOf(' ', start) < Math.max(at, start + 1))
+      start = text.indexOf(' ', start) + 1;
+    let end = Math.min(text.length, start + 200);
+    if (end < text.length && text.lastIndexOf(' ', end) > start) end = text.lastIndexOf(' ', end);
+    const piece = text.slice(start, end);
     const p = document.createElement('p');
     p.className = 'excerpt';
     if (start > 0) p.append('… ');
@@ -90,7 +95,7 @@
       last = m.index + m[0].length;
     }
     p.append(piece.slice(last));
-    if (start + 200 < text.length) p.append(' …');
+    if (end < text.length) p.append(' …');
     return p;
   };
 
