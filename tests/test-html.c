@@ -19,7 +19,8 @@
  * - every C file the build tangles (build/tangle/NN-slug/FILE.c) has its
  *   page programas/NN-slug/FILE.c.html showing the file as it is, linked
  *   from the list of programs (programas.html, linked from index.html)
- *   and from the program's line above its root chunk <<FILE.c>>;
+ *   and, if the chapter defines it (not the build manual), from the
+ *   program's line above its root chunk <<FILE.c>>;
  * - an unknown LaTeX command fails the HTML weave with FILE:LINE, and
  *   leaves no site.
  *
@@ -659,10 +660,11 @@ static char *program_page_code(const char *html, const char *path)
     return out;
 }
 
-/* One tangled C file: its page shows it whole, the list of programs and
- * its root chunk (the chapter's <p class="program"> before <<FILE>>) link
- * to that page. */
-static void program_has_its_page(const char *chapter, const char *file, const char *list)
+/* One tangled C file: its page shows it whole, the list of programs links
+ * to that page, and so does its root chunk (the chapter's
+ * <p class="program"> before <<FILE>>) if the chapter defines it; 1 if it
+ * does, 0 if its root is elsewhere (the build manual). */
+static int program_has_its_page(const char *chapter, const char *file, const char *list)
 {
     char path[700], href[600];
     snprintf(path, sizeof path, "build/tangle/%s/%s", chapter, file);
@@ -685,7 +687,18 @@ static void program_has_its_page(const char *chapter, const char *file, const ch
     snprintf(link, sizeof link, "href=\"%s\"", href);
     if (strstr(list, link) == NULL)
         fail_msg("programas.html does not link to %s", href);
-    char page[300];
+    char page[300], root_line[300];
+    snprintf(path, sizeof path, "chapters/%s.nw", chapter);
+    char *source = read_or_fail(path);
+    snprintf(root_line, sizeof root_line, "\n<<%s>>=\n", file);
+    int in_book = strstr(source, root_line) != NULL;
+    free(source);
+    if (!in_book) {
+        free(code);
+        free(html);
+        free(tangled);
+        return 0;
+    }
     snprintf(page, sizeof page, "%s.html", chapter);
     const char *chapter_html = page_html(page);
     if (chapter_html == NULL)
@@ -713,6 +726,7 @@ static void program_has_its_page(const char *chapter, const char *file, const ch
     free(code);
     free(html);
     free(tangled);
+    return 1;
 }
 
 /* Every C file the build tangles has its page, programas/NN-slug/FILE.html. */
@@ -729,7 +743,7 @@ static void every_program_has_its_whole_page(void **state)
     DIR *tangle = opendir("build/tangle");
     if (tangle == NULL)
         fail_msg("no build/tangle: %s (make tangle)", strerror(errno));
-    size_t count = 0;
+    size_t count = 0, rooted = 0;
     struct dirent *chapter;
     while ((chapter = readdir(tangle)) != NULL) {
         if (chapter->d_name[0] < '0' || chapter->d_name[0] > '9')
@@ -744,15 +758,16 @@ static void every_program_has_its_whole_page(void **state)
             size_t length = strlen(entry->d_name);
             if (length < 3 || strcmp(entry->d_name + length - 2, ".c") != 0)
                 continue;
-            program_has_its_page(chapter->d_name, entry->d_name, list);
+            rooted += (size_t)program_has_its_page(chapter->d_name, entry->d_name, list);
             count++;
         }
         closedir(dir);
     }
     closedir(tangle);
     printf(
-        "%zu tangled C files, each shown whole on its page and linked from its root chunk\n",
-        count);
+        "%zu tangled C files, each shown whole on its page; %zu of them rooted in a chapter, "
+        "which links to the page from its root chunk\n",
+        count, rooted);
     assert_true(count >= 20);
 }
 
