@@ -367,7 +367,9 @@ build/construcao.pdf: $(BOOK_SOURCES) build/stamps/woven-manual build/tex/manual
 # tools/html-macros.lua and the pages by tools/nwhtml (tools/weave -t html).
 # It reads the same results, transcripts and seed listings as the PDF, and
 # writes build/html/ whole or not at all. The student edition: no solution.
-HTML_TOOLS := tools/nwhtml tools/html-macros.lua book/caderno.css
+# Each tangled program gets a page (build/tangle/ -> programas/NN-slug/),
+# and the search is Debian's lunr.js with book/busca.js.
+HTML_TOOLS := tools/nwhtml tools/html-macros.lua book/caderno.css book/busca.js
 build/html/index.html: $(CHAPTER_FILES) $(WEAVE_TOOLS) $(HTML_TOOLS) $(CHAPTERS:%=build/stamps/%.tangled) \
                        $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) $(SEED_LISTINGS) \
                        chapters/seed/listings.tsv book/como-usar.tex book/referencias.tex | $(DEPS_BOOK)

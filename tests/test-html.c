@@ -16,6 +16,11 @@
  * - every exercise (tools/exercises) has its label, stars and title;
  * - the lab's page says where its results come from, as the PDF does;
  * - the student site has no solution (tests/solution-phrases);
+ * - every C file the build tangles (build/tangle/NN-slug/FILE.c) has its
+ *   page programas/NN-slug/FILE.c.html showing the file as it is, linked
+ *   from the list of programs (programas.html, linked from index.html)
+ *   and, if the chapter defines it (not the build manual), from the
+ *   program's line above its root chunk <<FILE.c>>;
  * - an unknown LaTeX command fails the HTML weave with FILE:LINE, and
  *   leaves no site.
  *
@@ -629,6 +634,143 @@ static void the_lab_says_where_its_results_come_from(void **state)
     free(numbers);
 }
 
+/* The text of a program's page: what its <pre class="program-code"> shows,
+ * tags out, entities undone (the line numbers are CSS, not text). */
+static char *program_page_code(const char *html, const char *path)
+{
+    const char *pre = strstr(html, "<pre class=\"program-code");
+    const char *code = pre != NULL ? strstr(pre, "<code") : NULL;
+    code = code != NULL ? strchr(code, '>') : NULL;
+    const char *end = code != NULL ? strstr(code, "</code></pre>") : NULL;
+    if (end == NULL)
+        fail_msg("%s: no <pre class=\"program-code\"><code>...</code></pre>", path);
+    char *out = malloc((size_t)(end - code) + 1), *o = out;
+    assert_non_null(out);
+    int in_tag = 0;
+    for (const char *p = code + 1; p < end; p++) {
+        if (*p == '<')
+            in_tag = 1;
+        else if (*p == '>')
+            in_tag = 0;
+        else if (!in_tag)
+            *o++ = *p;
+    }
+    *o = '\0';
+    unescape(out);
+    return out;
+}
+
+/* One tangled C file: its page shows it whole, the list of programs links
+ * to that page, and so does its root chunk (the chapter's
+ * <p class="program"> before <<FILE>>) if the chapter defines it; 1 if it
+ * does, 0 if its root is elsewhere (the build manual). */
+static int program_has_its_page(const char *chapter, const char *file, const char *list)
+{
+    char path[700], href[600];
+    snprintf(path, sizeof path, "build/tangle/%s/%s", chapter, file);
+    char *tangled = read_or_fail(path);
+    size_t length = strlen(tangled);
+    if (length > 0 && tangled[length - 1] == '\n')
+        tangled[length - 1] = '\0';
+    snprintf(href, sizeof href, "programas/%s/%s.html", chapter, file);
+    snprintf(path, sizeof path, "build/html/%s", href);
+    char *html = read_or_fail(path);
+    char *code = program_page_code(html, path);
+    if (strcmp(code, tangled) != 0) {
+        size_t at = 0;
+        while (code[at] != '\0' && code[at] == tangled[at])
+            at++;
+        fail_msg("%s does not show build/tangle/%s/%s as it is: they differ at byte %zu",
+                 path, chapter, file, at);
+    }
+    char link[620];
+    snprintf(link, sizeof link, "href=\"%s\"", href);
+    if (strstr(list, link) == NULL)
+        fail_msg("programas.html does not link to %s", href);
+    char page[300], root_line[300];
+    snprintf(path, sizeof path, "chapters/%s.nw", chapter);
+    char *source = read_or_fail(path);
+    snprintf(root_line, sizeof root_line, "\n<<%s>>=\n", file);
+    int in_book = strstr(source, root_line) != NULL;
+    free(source);
+    if (!in_book) {
+        free(code);
+        free(html);
+        free(tangled);
+        return 0;
+    }
+    snprintf(page, sizeof page, "%s.html", chapter);
+    const char *chapter_html = page_html(page);
+    if (chapter_html == NULL)
+        fail_msg("build/tangle/%s has no chapter page %s", chapter, page);
+    const char *at = strstr(chapter_html, link);
+    if (at == NULL)
+        fail_msg("%s: the root chunk of %s does not link to %s", page, file, href);
+    /* The link is in the program's line, just before its root chunk. */
+    static const char program_line[] = "<p class=\"program\">";
+    const char *line = at;
+    while (line > chapter_html && strncmp(line, program_line, sizeof program_line - 1) != 0)
+        line--;
+    char named[300], root[300];
+    snprintf(named, sizeof named, "<code>%s</code>", file);
+    snprintf(root, sizeof root, "\xe2\x9f\xa8%s\xe2\x9f\xa9", file); /* ⟨FILE⟩ */
+    const char *line_end = strstr(line, "</p>");
+    const char *heading = strstr(at, "<h4 class=\"chunk-name\">");
+    const char *heading_end = heading != NULL ? strstr(heading, "</h4>") : NULL;
+    const char *in_root = heading != NULL ? strstr(heading, root) : NULL;
+    const char *in_line = strstr(line, named);
+    if (line == chapter_html || line_end == NULL || line_end < at || in_line == NULL ||
+        in_line > line_end || in_root == NULL || in_root > heading_end)
+        fail_msg("%s: the link to %s is not in the program line of the root chunk <<%s>>",
+                 page, href, file);
+    free(code);
+    free(html);
+    free(tangled);
+    return 1;
+}
+
+/* Every C file the build tangles has its page, programas/NN-slug/FILE.html. */
+static void every_program_has_its_whole_page(void **state)
+{
+    (void)state;
+    const char *list = page_html("programas.html");
+    if (list == NULL)
+        fail_msg("build/html/programas.html, the list of programs, is missing");
+    const char *index = page_html("index.html");
+    assert_non_null(index);
+    if (strstr(index, "href=\"programas.html\"") == NULL)
+        fail_msg("index.html does not link to programas.html");
+    DIR *tangle = opendir("build/tangle");
+    if (tangle == NULL)
+        fail_msg("no build/tangle: %s (make tangle)", strerror(errno));
+    size_t count = 0, rooted = 0;
+    struct dirent *chapter;
+    while ((chapter = readdir(tangle)) != NULL) {
+        if (chapter->d_name[0] < '0' || chapter->d_name[0] > '9')
+            continue;
+        char path[400];
+        snprintf(path, sizeof path, "build/tangle/%s", chapter->d_name);
+        DIR *dir = opendir(path);
+        if (dir == NULL)
+            continue;
+        struct dirent *entry;
+        while ((entry = readdir(dir)) != NULL) {
+            size_t length = strlen(entry->d_name);
+            if (length < 3 || strcmp(entry->d_name + length - 2, ".c") != 0)
+                continue;
+            rooted += (size_t)program_has_its_page(chapter->d_name, entry->d_name, list);
+            count++;
+        }
+        closedir(dir);
+    }
+    closedir(tangle);
+    printf(
+        "%zu tangled C files, each shown whole on its page; %zu of them rooted in a chapter, "
+        "which links to the page from its root chunk\n",
+        count, rooted);
+    assert_true(count >= 20);
+}
+
 static void an_unknown_command_fails_with_its_line(void **state)
 {
     (void)state;
@@ -672,6 +814,7 @@ int main(void)
         cmocka_unit_test(the_contents_number_things_as_the_pdf),
         cmocka_unit_test(every_exercise_has_its_label_and_title),
         cmocka_unit_test(the_lab_says_where_its_results_come_from),
+        cmocka_unit_test(every_program_has_its_whole_page),
         cmocka_unit_test(an_unknown_command_fails_with_its_line),
     };
     return cmocka_run_group_tests(tests, load_pages, NULL);

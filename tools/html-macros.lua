@@ -564,7 +564,33 @@ process_inlines = function(inlines)
   return out
 end
 
+-- A heading's id is pandoc's, from its text (ascii_identifiers), made
+-- unique in its page rather than in the book: pandoc's run covers every
+-- chapter, so the book's fifth "Resultados" was "resultados-4", and a
+-- chapter added before it renamed it. Now it is "resultados" in each
+-- chapter's page (and "resultados-2" for a second one in the same page).
+-- An id written in the source ({#cap:...}) is kept.
+local header_ids = {} -- every heading id pandoc gave, in the run
+local page_ids = {}   -- page -> the heading ids given in that page
+local function page_stable_id(h)
+  local id = h.identifier
+  if id == "" then return end
+  local base = id:match("^(.-)%-%d+$")
+  local new = (base and header_ids[base]) and base or id
+  header_ids[id] = true
+  local used = page_ids[page] or {}
+  page_ids[page] = used
+  if used[new] then
+    local n = 2
+    while used[new .. "-" .. n] do n = n + 1 end
+    new = new .. "-" .. n
+  end
+  used[new] = true
+  h.identifier = new
+end
+
 local function number_header(h)
+  page_stable_id(h)
   if standalone then return end
   if h.level == 1 then
     counters = {}
