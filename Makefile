@@ -301,7 +301,7 @@ $(foreach c,$(CHAPTERS),$(foreach e,$(SPARC_FROM_$(c)),$(eval $(call sparc_rule,
 
 # ------------------------------------------------------------------ book
 
-BOOK_SOURCES := $(wildcard book/*.tex book/*.sty figures/*.tex)
+BOOK_SOURCES := $(wildcard book/*.tex book/*.sty book/*.ist figures/*.tex)
 WOVEN := build/stamps/woven
 SEED_LISTINGS := $(wildcard chapters/seed/listing-*.txt)
 

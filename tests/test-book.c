@@ -14,7 +14,11 @@
  *       a shell script is no use, nor is an identifier of another program;
  *   (d) the book's PDF prints each index once, numbers its tables without
  *       gaps, and its LaTeX log has no undefined reference, no duplicate
- *       or empty destination and no overfull line in the chapters.
+ *       or empty destination and no overfull line in the chapters;
+ *   (e) the identifier index has one entry per name and no "nunca usado";
+ *       the subject index (Índice remissivo) has the socket API's entries,
+ *       each pointing to pages whose text names them, and the HTML
+ *       edition's index links to anchors that exist.
  * Fixtures are written at test time into a temporary directory. */
 #include "testlib.h"
 
@@ -801,6 +805,190 @@ static void each_index_is_printed_once(void **state)
     tl_text_free(&text);
 }
 
+/* ------------------------------------------------- (e) the indexes */
+
+/* One entry per name: no name twice, none qualified "(em <chunk>)" as the
+ * per-program duplicates were; a name several programs define lists its
+ * definitions under it. No "nunca usado" anywhere. */
+static void the_identifier_index_has_one_entry_per_name(void **state)
+{
+    (void)state;
+    struct tl_text text;
+    pdf_text(&text);
+    if (strstr(text.data, "nunca usado") != NULL)
+        fail_msg("the PDF says \"nunca usado\": %.80s", strstr(text.data, "nunca usado"));
+    char *identifiers = section_of(text.data, "Índice de identificadores", "Referências");
+    if (strstr(identifiers, "(em \u27e8") != NULL)
+        fail_msg("a qualified entry in the identifier index: %.80s",
+                 strstr(identifiers, "(em \u27e8"));
+    static const char *const shared[] = {"program_name: ", "usage: ", "main: "};
+    for (size_t i = 0; i < sizeof shared / sizeof shared[0]; i++) {
+        int entries = 0;
+        char line[512];
+        for (size_t j = 0; tl_line(identifiers, j, line, sizeof line) == 0; j++)
+            if (strncmp(line + strspn(line, " "), shared[i], strlen(shared[i])) == 0)
+                entries++;
+        if (entries != 1)
+            fail_msg("'%s' is %d entries of the identifier index, not 1", shared[i], entries);
+    }
+    assert_true(count(identifiers, "definido em") >= 3);
+    free(identifiers);
+    tl_text_free(&text);
+}
+
+/* The printed number of each page (a header's first or last word, or a
+ * chapter opening's number alone at the foot); the offset from the PDF's
+ * page index is the one most pages agree on. */
+static int printed_number(const char *page)
+{
+    char line[1024], first[1024] = "", last[1024] = "";
+    for (size_t i = 0; tl_line(page, i, line, sizeof line) == 0; i++) {
+        if (line[strspn(line, " ")] == '\0')
+            continue;
+        if (first[0] == '\0')
+            snprintf(first, sizeof first, "%s", line + strspn(line, " "));
+        snprintf(last, sizeof last, "%s", line + strspn(line, " "));
+    }
+    char *end;
+    long n = strtol(first, &end, 10);
+    if (end != first && *end == ' ')
+        return (int)n;
+    const char *word = strrchr(first, ' ');
+    if (word != NULL && strspn(word + 1, "0123456789") == strlen(word + 1) && word[1] != '\0')
+        return atoi(word + 1);
+    if (last[0] != '\0' && strspn(last, "0123456789 ") == strlen(last))
+        return atoi(last);
+    return -1;
+}
+
+static void the_subject_index_points_at_the_text(void **state)
+{
+    (void)state;
+    struct tl_text text;
+    pdf_text(&text);
+    char *pages[1024];
+    size_t npages = 0;
+    for (char *p = text.data; p != NULL && *p != '\0' && npages < 1024;) {
+        pages[npages++] = p;
+        p = strchr(p, '\f');
+        if (p != NULL)
+            *p++ = '\0';
+    }
+    int votes[64] = {0};
+    for (size_t i = 0; i < npages; i++) {
+        int n = printed_number(pages[i]);
+        if (n > 0 && (long)i + 1 - n >= 0 && (long)i + 1 - n < 64)
+            votes[(long)i + 1 - n]++;
+    }
+    int offset = 0;
+    for (int o = 1; o < 64; o++)
+        if (votes[o] > votes[offset])
+            offset = o;
+    print_message("  page N of the book is page N+%d of the PDF (%d pages agree)\n", offset,
+                  votes[offset]);
+    assert_true(votes[offset] > 50);
+
+    /* The index: the last page headed "Índice remissivo" on, whose first
+     * line is the heading. */
+    size_t start = npages;
+    for (size_t i = 0; i < npages; i++) {
+        const char *at = strstr(pages[i], "Índice remissivo\n");
+        if (at != NULL && (at == pages[i] || at[-1] == '\n' || at[-1] == ' '))
+            start = i;
+    }
+    if (start == npages)
+        fail_msg("no \"Índice remissivo\" in the PDF");
+    static const char *const names[] = {"accept()",     "getsockname()", "htonl()",
+                                        "SO_REUSEADDR", "SIGCHLD",       "epoll_wait()"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        char wanted[64], word[64];
+        snprintf(wanted, sizeof wanted, "%s, ", names[k]);
+        snprintf(word, sizeof word, "%.*s", (int)strcspn(names[k], "("), names[k]);
+        int places = 0;
+        for (size_t i = start; i < npages; i++)
+            for (const char *at = pages[i]; (at = strstr(at, wanted)) != NULL; at++) {
+                if (at > pages[i] && at[-1] != ' ' && at[-1] != '\n')
+                    continue;
+                const char *numbers = at + strlen(wanted);
+                while (*numbers >= '0' && *numbers <= '9') {
+                    char *end;
+                    long printed = strtol(numbers, &end, 10);
+                    long physical = printed + offset;
+                    if (physical < 1 || physical > (long)npages)
+                        fail_msg("'%s' points to page %ld, past the book", names[k], printed);
+                    if (strstr(pages[physical - 1], word) == NULL)
+                        fail_msg("the subject index points '%s' to page %ld, which does not "
+                                 "name it",
+                                 names[k], printed);
+                    places++;
+                    numbers = end;
+                    if (strncmp(numbers, ", ", 2) != 0)
+                        break;
+                    numbers += 2;
+                }
+            }
+        if (places == 0)
+            fail_msg("the subject index has no entry '%s' with a page", names[k]);
+        print_message("  %s: %d page(s), each naming it\n", names[k], places);
+    }
+    tl_text_free(&text);
+
+    /* Enough entries to be an index of the socket API, not a sample. */
+    struct tl_text ind;
+    read_or_fail("build/latex/workbook.ind", &ind);
+    int entries = count(ind.data, "\\item "), subentries = count(ind.data, "\\subitem ");
+    print_message("  %d entries and %d sub-entries in the subject index\n", entries,
+                  subentries);
+    assert_true(entries >= 120);
+    assert_true(subentries >= 20);
+    tl_text_free(&ind);
+}
+
+/* The HTML edition's subject index: each entry links to an anchor that
+ * exists on its page, in a paragraph that names it. */
+static void the_html_subject_index_links_to_its_places(void **state)
+{
+    (void)state;
+    struct tl_text index = {0};
+    if (tl_read_file("build/html/indice-remissivo.html", &index) != 0)
+        skip(); /* no HTML edition built: make html */
+    static const char *const names[] = {"accept()", "htonl()", "SO_REUSEADDR",
+                                        "epoll_wait()"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        char wanted[80], word[64];
+        snprintf(wanted, sizeof wanted, "<code>%s</code>: ", names[k]);
+        snprintf(word, sizeof word, "%.*s", (int)strcspn(names[k], "("), names[k]);
+        const char *at = strstr(index.data, wanted);
+        if (at == NULL)
+            fail_msg("indice-remissivo.html has no entry %s", names[k]);
+        const char *href = strstr(at, "href=\"");
+        assert_non_null(href);
+        char page[256], anchor[64];
+        assert_int_equal(sscanf(href + 6, "%255[^#]#%63[^\"]", page, anchor), 2);
+        char path[400], id[100];
+        snprintf(path, sizeof path, "build/html/%s", page);
+        struct tl_text target;
+        read_or_fail(path, &target);
+        snprintf(id, sizeof id, "id=\"%s\"", anchor);
+        const char *mark = strstr(target.data, id);
+        if (mark == NULL)
+            fail_msg("%s links to %s#%s, which is not there", names[k], page, anchor);
+        /* The paragraph around the anchor names the entry. */
+        const char *from = mark, *to = mark;
+        while (from > target.data && strncmp(from, "<p>", 3) != 0 &&
+               strncmp(from, "<li>", 4) != 0)
+            from--;
+        to = strstr(mark, "</p>");
+        char *paragraph = strndup(from, to ? (size_t)(to - from) : strlen(from));
+        if (strstr(paragraph, word) == NULL)
+            fail_msg("%s links to %s#%s, in a paragraph that does not name it", names[k],
+                     page, anchor);
+        free(paragraph);
+        tl_text_free(&target);
+    }
+    tl_text_free(&index);
+}
+
 /* Tables are numbered N.1, N.2... in each chapter, with no number taken
  * by a table that is not in the list of tables. */
 static void tables_are_numbered_without_gaps(void **state)
@@ -936,6 +1124,9 @@ int main(void)
         cmocka_unit_test(the_builds_copy_is_tangled_again_when_deleted_or_edited),
         cmocka_unit_test(a_use_is_a_real_use),
         cmocka_unit_test(each_index_is_printed_once),
+        cmocka_unit_test(the_identifier_index_has_one_entry_per_name),
+        cmocka_unit_test(the_subject_index_points_at_the_text),
+        cmocka_unit_test(the_html_subject_index_links_to_its_places),
         cmocka_unit_test(no_page_ends_with_a_chunk_header),
         cmocka_unit_test(tables_are_numbered_without_gaps),
         cmocka_unit_test(the_latex_log_is_clean),

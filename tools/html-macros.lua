@@ -14,6 +14,10 @@
 --   \seedlisting{NN}      the seed report's Listing NN (chapters/seed/)
 --   \exercicio[D]{Title}  "Exercício N.M", stars, the title
 --   \label, \ref, \cite   anchors and links, across pages
+--   \idx, \idxf, \idxc, \idxerr, \idxsig, \idxopt, \idxstate
+--                         the subject index (book/caderno.sty): an anchor
+--                         here, and an entry in index.tsv, from which
+--                         tools/nwhtml writes indice-remissivo.html
 --   \dificuldade{D}       the stars (como-usar.tex)
 --
 -- and numbers chapters, sections, tables, figures, transcripts and
@@ -48,6 +52,8 @@ local anchor = nil -- what a \label names: {id=, number=}
 local labels = {} -- label -> {page=, id=, number=}
 local items = {} -- for the lists: {kind=, number=, page=, id=, caption=inlines}
 local refs = {} -- placeholder n -> {label=, page=, chunk=}
+local index_marks = {} -- placeholder n -> {id=, page=, section=, bold=, entries={{levels}}}
+local section_here = "" -- the number of the chapter or section being read
 local cites = {} -- placeholder n -> {keys, chunk}
 
 local function fail(needle, message)
@@ -208,6 +214,47 @@ local function label_here(name, needle)
   labels[name] = {page = page, id = anchor.id, number = anchor.number}
 end
 
+-- The subject index (book/caderno.sty). An entry is makeindex's syntax,
+-- "KEY@SHOWN!KEY@SHOWN": its levels, each {key=, shown=} (SHOWN LaTeX).
+local index_groups = {
+  idxerr = "errno@\\idxtt{errno}", idxsig = "sinais",
+  idxopt = "opcoes de socket@opções de \\emph{socket}", idxstate = "estados do TCP",
+}
+local function index_levels(entry)
+  local levels = {}
+  for level in (entry .. "!"):gmatch("([^!]*)!") do
+    local key, shown = level:match("^([^@]*)@(.*)$")
+    levels[#levels + 1] = {key = key or level, shown = shown or level}
+  end
+  return levels
+end
+local function name_level(name, call)
+  return {key = (name:gsub("^_+", "")), shown = "\\idxtt{" .. name .. (call and "()" or "") .. "}"}
+end
+-- \idx...: the entries it makes; returns the placeholder and the index after.
+local function index_mark(s, name, after, needle)
+  local bold = s:sub(after, after) == "*"
+  if bold then after = after + 1 end
+  local args, i, option = arguments(s, after, 1, name == "idxc", needle)
+  local entries = {}
+  if name == "idx" then
+    entries[1] = index_levels(args[1])
+  elseif name == "idxf" then
+    entries[1] = {name_level(args[1], true)}
+  else
+    local group = option or index_groups[name]
+    entries[1] = {name_level(args[1], false)}
+    if group then
+      local levels = index_levels(group)
+      levels[#levels + 1] = name_level(args[1], false)
+      entries[2] = levels
+    end
+  end
+  index_marks[#index_marks + 1] = {page = page, section = section_here, bold = bold, entries = entries,
+    id = "idx-" .. (#index_marks + 1)}
+  return "NWXIDX" .. #index_marks .. "X", i
+end
+
 -- Expands the macros that stand for values and conditions, and turns
 -- \ref, \cite and \label into placeholders or anchors: LaTeX for pandoc.
 local function expand(s, keep_labels)
@@ -262,6 +309,10 @@ local function expand(s, keep_labels)
         args, i = arguments(s, after, 1, false, needle)
         cites[#cites + 1] = {keys = args[1], chunk = chunk}
         out[#out + 1] = "NWXCITE" .. #cites .. "X"
+      elseif name == "idx" or name == "idxf" or name == "idxc" or index_groups[name] then
+        local mark
+        mark, i = index_mark(s, name, after, needle)
+        out[#out + 1] = mark
       elseif name == "label" and keep_labels then
         out[#out + 1] = needle
         i = after
@@ -602,6 +653,7 @@ local function number_header(h)
       h.content = content
     end
     anchor = {id = h.identifier, number = chapter_number or ""}
+    section_here = chapter_number or ""
   elseif h.level <= 3 and not h.classes:includes("unnumbered") then
     counters.section = counters.section or 0
     counters.subsection = counters.subsection or 0
@@ -620,6 +672,7 @@ local function number_header(h)
     content:extend(h.content)
     h.content = content
     anchor = {id = h.identifier, number = number}
+    section_here = number
   end
   if h.identifier ~= "" and not labels[h.identifier] and anchor then
     labels[h.identifier] = {page = page, id = h.identifier, number = anchor.number}
@@ -716,6 +769,7 @@ end
 
 -- A placeholder in plain text (a figure's alt text) becomes the number.
 local function resolve_text(s)
+  s = s:gsub("NWXIDX%d+X", "")
   s = s:gsub("NWXREF(%d+)X", function(n) return resolve_ref(tonumber(n)).number end)
   s = s:gsub("NWXCITE(%d+)X", function(n)
     local keys = {}
@@ -731,7 +785,7 @@ local function resolve_str(el)
   local s, i = el.text, 1
   while true do
     local a, b, kind, n = s:find("NWX(%u+)(%d+)X", i)
-    while a and kind ~= "REF" and kind ~= "CITE" do
+    while a and kind ~= "REF" and kind ~= "CITE" and kind ~= "IDX" do
       a, b, kind, n = s:find("NWX(%u+)(%d+)X", b + 1)
     end
     if not a then
@@ -739,7 +793,9 @@ local function resolve_str(el)
       break
     end
     if a > i then out:insert(pandoc.Str(s:sub(i, a - 1))) end
-    if kind == "REF" then
+    if kind == "IDX" then
+      out:insert(pandoc.RawInline("html", '<span class="idx" id="' .. index_marks[tonumber(n)].id .. '"></span>'))
+    elseif kind == "REF" then
       local target, ref = resolve_ref(tonumber(n))
       out:insert(pandoc.Link({pandoc.Str(target.number)}, href(target, ref.page), "", pandoc.Attr("", {"ref"})))
     else
@@ -755,6 +811,16 @@ local function write_data()
   local f = assert(io.open(data_dir .. "/labels.tsv", "w"))
   for label, target in pairs(labels) do
     f:write(label, "\t", target.page, "\t", target.id, "\t", target.number, "\n")
+  end
+  f:close()
+  -- index.tsv: PAGE ID SECTION BOLD KEY SHOWN [KEY SHOWN], a line per entry.
+  f = assert(io.open(data_dir .. "/index.tsv", "w"))
+  for _, mark in ipairs(index_marks) do
+    for _, levels in ipairs(mark.entries) do
+      f:write(mark.page, "\t", mark.id, "\t", mark.section, "\t", mark.bold and "1" or "0")
+      for _, level in ipairs(levels) do f:write("\t", level.key, "\t", level.shown) end
+      f:write("\n")
+    end
   end
   f:close()
   f = assert(io.open(data_dir .. "/items.tsv", "w"))
