@@ -698,9 +698,14 @@ static void the_book_has_no_build_manual_content(void **state)
 {
     (void)state;
     static const char *const plumbing[] = {
-        "experiment: check the arguments", "wait_for_port", "lab.sh: read the options",
-        "lab-probe.sh: read the arguments", "echo-load: main", "grade-sandbox",
-        "Makefile: build the programs with cc, run the experiment", "tools/tidycheck",
+        "experiment: check the arguments",
+        "wait_for_port",
+        "lab.sh: read the options",
+        "lab-probe.sh: read the arguments",
+        "echo-load: main",
+        "grade-sandbox",
+        "Makefile: build the programs with cc, run the experiment",
+        "tools/tidycheck",
     };
     struct tl_text book;
     pdf_text(&book);
@@ -714,7 +719,8 @@ static void the_book_has_no_build_manual_content(void **state)
             fail_msg("build/construcao.pdf does not print \"%s\"", plumbing[i]);
     }
     /* No chapter prints a root chunk of the manual: experiment.sh, Makefile. */
-    if (strstr(book.data, "experiment.sh") != NULL && strstr(book.data, "⟨experiment.sh") != NULL)
+    if (strstr(book.data, "experiment.sh") != NULL &&
+        strstr(book.data, "⟨experiment.sh") != NULL)
         fail_msg("build/workbook.pdf prints the chunk <<experiment.sh>>");
     tl_proc_free(&run);
     tl_text_free(&book);
@@ -855,9 +861,9 @@ static int printed_number(const char *page)
         return (int)n;
     const char *word = strrchr(first, ' ');
     if (word != NULL && strspn(word + 1, "0123456789") == strlen(word + 1) && word[1] != '\0')
-        return atoi(word + 1);
+        return (int)strtol(word + 1, NULL, 10);
     if (last[0] != '\0' && strspn(last, "0123456789 ") == strlen(last))
-        return atoi(last);
+        return (int)strtol(last, NULL, 10);
     return -1;
 }
 
@@ -974,11 +980,11 @@ static void the_html_subject_index_links_to_its_places(void **state)
         if (mark == NULL)
             fail_msg("%s links to %s#%s, which is not there", names[k], page, anchor);
         /* The paragraph around the anchor names the entry. */
-        const char *from = mark, *to = mark;
+        const char *from = mark;
         while (from > target.data && strncmp(from, "<p>", 3) != 0 &&
                strncmp(from, "<li>", 4) != 0)
             from--;
-        to = strstr(mark, "</p>");
+        const char *to = strstr(mark, "</p>");
         char *paragraph = strndup(from, to ? (size_t)(to - from) : strlen(from));
         if (strstr(paragraph, word) == NULL)
             fail_msg("%s links to %s#%s, in a paragraph that does not name it", names[k],
