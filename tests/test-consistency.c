@@ -509,6 +509,107 @@ static void a_declared_but_absent_root_is_refused(void **state)
                   "<<bye.c>>");
 }
 
+/* The build manual's file of a chapter (manual/NN-slug.nw, the same
+ * name) writes roots of that chapter: its script and Makefile, which the
+ * student's book does not print. Book: BOOK/chapters/07-x.nw and
+ * BOOK/manual/07-x.nw (and MANUAL_EXTRA as BOOK/manual/08-y.nw); returns
+ * tools/tangle's exit status for chapter 07-x into BOOK/out. */
+static int tangle_with_manual(const char *book, const char *chapter_text,
+                              const char *manual_text, const char *manual_extra,
+                              struct tl_proc *run)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", scratch, book);
+    assert_int_equal(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/%s/chapters", scratch, book);
+    assert_int_equal(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/%s/manual", scratch, book);
+    assert_int_equal(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/%s/manual/07-x.nw", scratch, book);
+    tl_write_file(path, manual_text);
+    if (manual_extra != NULL) {
+        snprintf(path, sizeof path, "%s/%s/manual/08-y.nw", scratch, book);
+        tl_write_file(path, manual_extra);
+    }
+    char chapter[600], outdir[600];
+    snprintf(chapter, sizeof chapter, "%s/%s/chapters/07-x.nw", scratch, book);
+    tl_write_file(chapter, chapter_text);
+    snprintf(outdir, sizeof outdir, "%s/%s/out", scratch, book);
+    return tl_runl(run, 30, "tools/tangle", chapter, outdir, (char *)NULL);
+}
+
+static const char chapter_without_plumbing[] =
+    "# Sete\n\n"
+    "<<hello.c>>=\n"
+    "<<includes>>\n"
+    "int main(void) { return puts(\"hi\") == EOF; }\n"
+    "@\n";
+static const char manual_of_chapter[] =
+    "# O experimento do sete\n\n"
+    "<<includes>>=\n#include <stdio.h>\n@\n"
+    "<<run.sh>>=\n#!/bin/sh\n./hello\n@\n"
+    "<<Makefile>>=\nPROGRAMS = hello\nSCRIPTS = run.sh\n@\n";
+
+static void the_manual_writes_its_chapters_roots(void **state)
+{
+    (void)state;
+    struct tl_proc run;
+    int status = tangle_with_manual("manual-good", chapter_without_plumbing,
+                                    manual_of_chapter, NULL, &run);
+    if (status != 0)
+        fail_msg("tools/tangle failed: %s", tl_text_str(&run.err));
+    tl_proc_free(&run);
+    static const char *const files[] = {"hello.c", "run.sh", "Makefile"};
+    static const char *const from[] = {"chapters/07-x.nw", "manual/07-x.nw",
+                                       "manual/07-x.nw"};
+    for (size_t i = 0; i < 3; i++) {
+        char path[700];
+        snprintf(path, sizeof path, "%s/manual-good/out/%s", scratch, files[i]);
+        struct tl_text text;
+        read_or_fail(path, &text);
+        /* The note atop the file names the .nw it comes from. */
+        char note[300];
+        snprintf(note, sizeof note, "Generated from %s/manual-good/%s", scratch, from[i]);
+        if (strstr(text.data, note) == NULL)
+            fail_msg("%s does not say it comes from %s:\n%.200s", path, from[i], text.data);
+        tl_text_free(&text);
+    }
+}
+
+static void a_root_in_the_chapter_and_its_manual_is_refused(void **state)
+{
+    (void)state;
+    char chapter[600];
+    snprintf(chapter, sizeof chapter, "%s<<Makefile>>=\nPROGRAMS = hello\n@\n",
+             chapter_without_plumbing);
+    struct tl_proc run;
+    int status = tangle_with_manual("manual-twice", chapter, manual_of_chapter, NULL, &run);
+    const char *err = tl_text_str(&run.err);
+    print_message("  manual-twice: exit %d: %s", status, err);
+    assert_true(status != 0);
+    assert_int_equal(tl_count_lines(err), 1);
+    if (strstr(err, "<<Makefile>>") == NULL || strstr(err, "manual/07-x.nw") == NULL ||
+        strstr(err, "chapters/07-x.nw") == NULL)
+        fail_msg("the message does not name the root and both files: %s", err);
+    tl_proc_free(&run);
+}
+
+static void a_manual_root_of_no_chapter_is_refused(void **state)
+{
+    (void)state;
+    struct tl_proc run;
+    int status =
+        tangle_with_manual("manual-orphan", chapter_without_plumbing, manual_of_chapter,
+                           "# Oito\n\n<<lost.sh>>=\n#!/bin/sh\n@\n", &run);
+    const char *err = tl_text_str(&run.err);
+    print_message("  manual-orphan: exit %d: %s", status, err);
+    assert_true(status != 0);
+    assert_int_equal(tl_count_lines(err), 1);
+    if (strstr(err, "<<lost.sh>>") == NULL || strstr(err, "manual/08-y.nw") == NULL)
+        fail_msg("the message does not name the root and its file: %s", err);
+    tl_proc_free(&run);
+}
+
 /* --------------------------------------------------- (c) compilers */
 
 static void compile_every_tangled_c_file(const char *compiler)
@@ -770,6 +871,9 @@ int main(void)
         cmocka_unit_test(a_used_but_undefined_chunk_is_refused),
         cmocka_unit_test(a_chapter_without_makefile_is_refused),
         cmocka_unit_test(a_declared_but_absent_root_is_refused),
+        cmocka_unit_test(the_manual_writes_its_chapters_roots),
+        cmocka_unit_test(a_root_in_the_chapter_and_its_manual_is_refused),
+        cmocka_unit_test(a_manual_root_of_no_chapter_is_refused),
         cmocka_unit_test(tangled_c_compiles_with_gcc),
         cmocka_unit_test(tangled_c_compiles_with_clang),
         cmocka_unit_test(a_warning_stops_the_books_build_not_the_students),
