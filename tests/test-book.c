@@ -747,42 +747,97 @@ static char *section_of(const char *text, const char *heading, const char *stop)
 
 /* No page ends with a chunk's header (⟨name⟩≡) or a program's title,
  * with the code on the next page. */
-static void no_page_ends_with_a_chunk_header(void **state)
+/* Is line a running header, with the page number at one end ("44   CAPÍTULO
+ * 3. ..." or "3.2. SEÇÃO   45")? Such a page has no number at its foot. */
+static int is_running_header(const char *line)
 {
-    (void)state;
-    struct tl_text text;
-    pdf_text(&text);
+    size_t blank = strspn(line, " ");
+    const char *text = line + blank;
+    size_t digits = strspn(text, "0123456789");
+    if (digits > 0 && strncmp(text + digits, "  ", 2) == 0)
+        return 1;
+    size_t length = strlen(text);
+    while (length > 0 && text[length - 1] == ' ')
+        length--;
+    size_t tail = 0;
+    while (tail < length && strchr("0123456789", text[length - 1 - tail]) != NULL)
+        tail++;
+    return tail > 0 && tail + 2 <= length && text[length - tail - 1] == ' ' &&
+           text[length - tail - 2] == ' ';
+}
+
+/* Does line start with a prompt, "hostA$ " or the report's "linux01$ "? */
+static int is_command_line(const char *line)
+{
+    size_t word = strcspn(line, " ");
+    return word > 1 && line[word - 1] == '$' && line[word] == ' ';
+}
+
+/* No page of PDF ends with a chunk's header or a program's title (the
+ * code is on the next page), with a caption (a transcript's is above it)
+ * or with a command line of a transcript (its output is on the next). */
+static void no_page_of_ends_stranded(const char *pdf)
+{
+    struct tl_proc run;
+    char command[200];
+    snprintf(command, sizeof command, "pdftotext -layout %s -", pdf);
+    assert_int_equal(tl_sh(&run, 60, command), 0);
+    char *text = run.out.data;
     int stranded = 0, pages = 0;
-    char *page = text.data;
+    char *page = text;
     while (page != NULL && *page != '\0') {
         char *next = strchr(page, '\f');
         if (next != NULL)
             *next = '\0';
         pages++;
-        /* The last lines with text: skip a line that is only a page number. */
-        char last[1024] = "";
-        char line[1024];
+        /* The last line with text; a line that is only a number is the page
+         * number at the foot when the page has no running header. */
+        char first[1024] = "", last[1024] = "", line[1024];
         for (size_t i = 0; tl_line(page, i, line, sizeof line) == 0; i++) {
             size_t blank = strspn(line, " ");
             if (line[blank] == '\0')
                 continue;
-            if (strspn(line + blank, "0123456789ivxlc ") == strlen(line + blank))
-                continue;
+            if (first[0] == '\0')
+                snprintf(first, sizeof first, "%s", line);
             snprintf(last, sizeof last, "%s", line + blank);
+        }
+        if (!is_running_header(first) && strspn(last, "0123456789ivxlc ") == strlen(last)) {
+            /* the foot's number: the line before it is the last */
+            last[0] = '\0';
+            char previous[1024] = "";
+            for (size_t i = 0; tl_line(page, i, line, sizeof line) == 0; i++) {
+                size_t blank = strspn(line, " ");
+                if (line[blank] == '\0')
+                    continue;
+                snprintf(previous, sizeof previous, "%s", last);
+                snprintf(last, sizeof last, "%s", line + blank);
+            }
+            snprintf(last, sizeof last, "%s", previous);
         }
         size_t length = strlen(last);
         while (length > 0 && last[length - 1] == ' ')
             last[--length] = '\0';
-        if (strstr(last, "\u27e9\u2261") != NULL || strncmp(last, "Programa ", 9) == 0) {
-            print_error("page %d ends with '%s'\n", pages, last);
+        if (strstr(last, "\u27e9\u2261") != NULL || strncmp(last, "Programa ", 9) == 0 ||
+            strncmp(last, "Transcrição ", strlen("Transcrição ")) == 0 ||
+            strncmp(last, "Listagem ", 9) == 0 || is_command_line(last)) {
+            print_error("%s: page %d ends with '%s'\n", pdf, pages, last);
             stranded++;
         }
         page = next ? next + 1 : NULL;
     }
-    tl_text_free(&text);
+    tl_proc_free(&run);
     assert_true(pages > 50);
     if (stranded > 0)
-        fail_msg("%d page(s) end with a chunk header or a program title", stranded);
+        fail_msg("%s: %d page(s) end with a chunk header, a program title, a caption or a "
+                 "command whose output is on the next page",
+                 pdf, stranded);
+}
+
+static void no_page_ends_stranded(void **state)
+{
+    (void)state;
+    no_page_of_ends_stranded("build/workbook.pdf");
+    no_page_of_ends_stranded("build/construcao.pdf");
 }
 
 static void each_index_is_printed_once(void **state)
@@ -1133,7 +1188,7 @@ int main(void)
         cmocka_unit_test(the_identifier_index_has_one_entry_per_name),
         cmocka_unit_test(the_subject_index_points_at_the_text),
         cmocka_unit_test(the_html_subject_index_links_to_its_places),
-        cmocka_unit_test(no_page_ends_with_a_chunk_header),
+        cmocka_unit_test(no_page_ends_stranded),
         cmocka_unit_test(tables_are_numbered_without_gaps),
         cmocka_unit_test(the_latex_log_is_clean),
         cmocka_unit_test(the_book_has_no_build_manual_content),
