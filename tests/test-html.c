@@ -32,7 +32,9 @@
  *   links from the manual's page to the chunk in the book's page
  *   (../NN-slug.html#chunk-...), marked as the book's ("caderno, cap.
  *   N"), and every other chunk use of the manual reaches its chunk in the
- *   manual; the book's list of programs has none of the manual's roots.
+ *   manual; the book's list of programs has none of the manual's roots;
+ * - an unknown LaTeX command in the manual fails the HTML weave with
+ *   FILE:LINE too, and leaves no site, not even the book's pages.
  *
  * Runs from the repository root after make (the PDF and the site). */
 #include "testlib.h"
@@ -853,6 +855,40 @@ static void an_unknown_command_fails_with_its_line(void **state)
     tl_proc_free(&run);
 }
 
+static void an_unknown_command_in_the_manual_leaves_no_site(void **state)
+{
+    (void)state;
+    char dir[200], command[2400];
+    assert_non_null(tl_mkdtemp(dir, sizeof dir, "test-html.XXXXXX"));
+    /* The manual's chapter 2 with "\foo{bar}" on its line 5. */
+    snprintf(
+        command, sizeof command,
+        "mkdir '%s/chapters' '%s/manual' && cp chapters/*.nw '%s/chapters/' && "
+        "cp manual/*.nw '%s/manual/' && sed -i '5s/$/ \\\\foo{bar}/' '%s'/manual/02-*.nw && "
+        "tools/weave -t html -e manual '%s/site' build/tools/nwpandoc build/nwline "
+        "'%s'/chapters/*.nw",
+        dir, dir, dir, dir, dir, dir, dir);
+    struct tl_proc run;
+    int status = tl_sh(&run, 120, command);
+    const char *err = tl_text_str(&run.err);
+    if (status == 0)
+        fail_msg("an unknown \\foo in manual/ did not fail the HTML weave");
+    char expected[300];
+    snprintf(expected, sizeof expected, "%s/manual/02-fronteiras-de-mensagens.nw:5: \\foo ",
+             dir);
+    if (strncmp(err, expected, strlen(expected)) != 0 || tl_count_lines(err) != 1)
+        fail_msg("expected one line \"%s...\", got: %s", expected, err);
+    char site[300];
+    snprintf(site, sizeof site, "%s/site", dir);
+    struct stat info;
+    if (stat(site, &info) == 0)
+        fail_msg("the failed weave left %s", site);
+    tl_proc_free(&run);
+    snprintf(command, sizeof command, "rm -rf '%s'", dir);
+    tl_sh(&run, 30, command);
+    tl_proc_free(&run);
+}
+
 /* Each file of the build manual has its page in construcao/, as a
  * chapter's: the book's CSS, a heading, the way back to the book; the
  * manual's contents link to it, and the book's index to the manual. */
@@ -900,13 +936,15 @@ static void every_manual_file_has_its_page(void **state)
     assert_non_null(book);
     const char *line = strstr(book, "\n<p class=\"manual-link\">");
     if (line == NULL)
-        fail_msg("index.html has no line <p class=\"manual-link\"> (the link to the build manual)");
+        fail_msg("index.html has no line <p class=\"manual-link\"> (the link to the build "
+                 "manual)");
     const char *end = strchr(line + 1, '\n');
     const char *target = strstr(line, "<a href=\"construcao/index.html\">");
     if (target == NULL || (end != NULL && target > end))
-        fail_msg("index.html's line <p class=\"manual-link\"> does not link to construcao/index.html");
-    printf("%zu files of manual/, each with its page in construcao/ (%zu pages there)\n", count,
-           manual_page_count);
+        fail_msg("index.html's line <p class=\"manual-link\"> does not link to "
+                 "construcao/index.html");
+    printf("%zu files of manual/, each with its page in construcao/ (%zu pages there)\n",
+           count, manual_page_count);
 }
 
 /* Whether the page NAME (in construcao/ if manual) has a chunk whose id is
@@ -930,7 +968,8 @@ static void the_manual_links_to_the_book_s_chunks(void **state)
         &run, 30,
         "d=$(mktemp -d); sed -n 's/^<<\\(.*\\)>>=$/\\1/p' chapters/*.nw | sort -u > $d/book; "
         "sed -n 's/^<<\\(.*\\)>>=$/\\1/p' manual/*.nw | sort -u > $d/manual; "
-        "for f in manual/*.nw; do sed -n 's/^[[:space:]]*<<\\(.*\\)>>[[:space:]]*$/\\1/p' $f | sort -u | "
+        "for f in manual/*.nw; do sed -n 's/^[[:space:]]*<<\\(.*\\)>>[[:space:]]*$/\\1/p' $f "
+        "| sort -u | "
         "  while IFS= read -r n; do "
         "    if grep -qxF -- \"$n\" $d/book && ! grep -qxF -- \"$n\" $d/manual; then "
         "      printf '%s\\t%s\\n' \"$(basename $f .nw)\" \"$n\"; fi; done; done; rm -rf $d");
@@ -948,11 +987,13 @@ static void the_manual_links_to_the_book_s_chunks(void **state)
         const char *html = manual_html(file);
         if (html == NULL)
             fail_msg("no page construcao/%s", file);
-        snprintf(needle, sizeof needle, "\">%s</a>⟩<span class=\"book-mark\">caderno, ", name);
+        snprintf(needle, sizeof needle, "\">%s</a>⟩<span class=\"book-mark\">caderno, ",
+                 name);
         const char *at = strstr(html, needle);
         if (at == NULL)
-            fail_msg("construcao/%s: the use of the book's <<%s>> is not marked as the book's", file,
-                     raw);
+            fail_msg(
+                "construcao/%s: the use of the book's <<%s>> is not marked as the book's",
+                file, raw);
         const char *lead = "<a class=\"chunk-use book-chunk\" href=\"../";
         const char *a = at;
         while (a > html && strncmp(a, lead, strlen(lead)) != 0)
@@ -961,11 +1002,12 @@ static void the_manual_links_to_the_book_s_chunks(void **state)
         snprintf(href, sizeof href, "%.*s", (int)(at - (a + strlen(lead))), a + strlen(lead));
         char *hash = strchr(href, '#');
         if (a == html || hash == NULL)
-            fail_msg("construcao/%s: the book's <<%s>> has no link ../PAGE#chunk-...", file, raw);
+            fail_msg("construcao/%s: the book's <<%s>> has no link ../PAGE#chunk-...", file,
+                     raw);
         *hash = '\0';
         if (!chunk_there(href, hash + 1, 0))
-            fail_msg("construcao/%s: the book's <<%s>> links to ../%s#%s, no chunk there", file, raw,
-                     href, hash + 1);
+            fail_msg("construcao/%s: the book's <<%s>> links to ../%s#%s, no chunk there",
+                     file, raw, href, hash + 1);
         checked++;
         line += length + (line[length] == '\n');
     }
@@ -983,11 +1025,12 @@ static void the_manual_links_to_the_book_s_chunks(void **state)
             int book = strstr(classes, "book-chunk") != NULL;
             char *hash = strchr(href, '#');
             if (hash == NULL)
-                fail_msg("construcao/%s: a chunk use without #id: %s", manual_pages[i].name, href);
+                fail_msg("construcao/%s: a chunk use without #id: %s", manual_pages[i].name,
+                         href);
             *hash = '\0';
             if (book != (strncmp(href, "../", 3) == 0))
-                fail_msg("construcao/%s: a chunk use to %s, class \"%s\"", manual_pages[i].name,
-                         href, classes);
+                fail_msg("construcao/%s: a chunk use to %s, class \"%s\"",
+                         manual_pages[i].name, href, classes);
             const char *page = book ? href + 3 : href[0] ? href : manual_pages[i].name;
             if (!chunk_there(page, hash + 1, !book))
                 fail_msg("construcao/%s: a chunk use points to %s#%s, no chunk there",
@@ -1000,14 +1043,16 @@ static void the_manual_links_to_the_book_s_chunks(void **state)
     const char *list = page_html("programas.html");
     assert_non_null(list);
     if (strstr(list, "<code>experiment.sh</code>") != NULL)
-        fail_msg("programas.html, the book's list of programs, lists the manual's experiment.sh");
+        fail_msg(
+            "programas.html, the book's list of programs, lists the manual's experiment.sh");
     const char *manual_list = manual_html("programas.html");
     assert_non_null(manual_list);
     if (strstr(manual_list, "<code>experiment.sh</code>") == NULL)
         fail_msg("construcao/programas.html does not list the experiment scripts");
-    printf("%zu uses of the book's chunks in manual/ link to the book, marked; %zu chunk uses "
-           "in the manual's pages, %zu of them to the book's\n",
-           checked, links, to_book);
+    printf(
+        "%zu uses of the book's chunks in manual/ link to the book, marked; %zu chunk uses "
+        "in the manual's pages, %zu of them to the book's\n",
+        checked, links, to_book);
     assert_true(checked >= 5);
     assert_true(links >= 50);
     assert_true(to_book >= checked);
@@ -1030,6 +1075,7 @@ int main(void)
         cmocka_unit_test(an_unknown_command_fails_with_its_line),
         cmocka_unit_test(every_manual_file_has_its_page),
         cmocka_unit_test(the_manual_links_to_the_book_s_chunks),
+        cmocka_unit_test(an_unknown_command_in_the_manual_leaves_no_site),
     };
     return cmocka_run_group_tests(tests, load_pages, NULL);
 }
