@@ -368,13 +368,16 @@ build/construcao.pdf: $(BOOK_SOURCES) build/stamps/woven-manual build/tex/manual
 # It reads the same results, transcripts and seed listings as the PDF, and
 # writes build/html/ whole or not at all. The student edition: no solution.
 # Each tangled program gets a page (build/tangle/ -> programas/NN-slug/),
-# and the search is Debian's lunr.js with book/busca.js.
+# and the search is Debian's lunr.js with book/busca.js. The build manual
+# (manual/*.nw) has its pages in build/html/construcao/, written with the
+# book's (-e manual); the student's package (make dist) leaves them out.
 HTML_TOOLS := tools/nwhtml tools/html-macros.lua book/caderno.css book/busca.js
-build/html/index.html: $(CHAPTER_FILES) $(WEAVE_TOOLS) $(HTML_TOOLS) $(CHAPTERS:%=build/stamps/%.tangled) \
+build/html/index.html: $(CHAPTER_FILES) $(MANUAL_FILES) $(WEAVE_TOOLS) $(HTML_TOOLS) \
+                       $(CHAPTERS:%=build/stamps/%.tangled) \
                        $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) $(SEED_LISTINGS) \
                        chapters/seed/listings.tsv book/como-usar.tex book/referencias.tex | $(DEPS_BOOK)
 	$(call step,HTML,build/html)
-	$(Q)tools/weave -t html build/html build/tools/nwpandoc build/nwline $(CHAPTER_FILES)
+	$(Q)tools/weave -t html -e manual build/html build/tools/nwpandoc build/nwline $(CHAPTER_FILES)
 
 # ------------------------------------------------------------------ lint
 

@@ -2,7 +2,9 @@
  *
  * - build/dist/ holds one caderno-sockets-VERSION.tar.gz, which unpacks
  *   to one folder of that name with caderno.pdf (the student PDF), html/
- *   (build/html/, file for file), folhas/ (every sheet), LEIAME.md and
+ *   (build/html/, file for file, but without the build manual's pages,
+ *   construcao/, and without the index's line that links to them),
+ *   folhas/ (every sheet), LEIAME.md and
  *   codigo/NN-slug/ for every chapter with code; no file of the package
  *   names the folder it was built in;
  * - `make` in each codigo/NN-slug/ builds every program of the chapter,
@@ -88,7 +90,12 @@ static void one_folder_with_the_book_the_site_the_sheets_and_the_code(void **sta
         check, sizeof check,
         "top=$OLDPWD; set -e; test -s LEIAME.md; "
         "cmp caderno.pdf \"$top/build/workbook.pdf\"; "
-        "diff -r html \"$top/build/html\"; "
+        "test -s \"$top/build/html/construcao/index.html\"; "
+        "test ! -e html/construcao || { echo 'html/construcao/ is there'; exit 1; }; "
+        "! grep -n construcao/ html/index.html || { echo 'a link to the manual'; exit 1; }; "
+        "diff -r -x construcao -x index.html html \"$top/build/html\"; "
+        "grep -v '^<p class=\"manual-link\">' \"$top/build/html/index.html\" | "
+        "  diff html/index.html -; "
         "for s in \"$top\"/build/sheets/*.pdf; do cmp \"$s\" folhas/${s##*/}; done; "
         "test \"$(ls folhas | wc -l)\" = \"$(ls \"$top\"/build/sheets/*.pdf | wc -l)\"; "
         "for m in \"$top\"/build/tangle/*/Makefile; do d=${m%%/Makefile}; d=${d##*/}; "

@@ -22,7 +22,19 @@
  *   and, if the chapter defines it (not the build manual), from the
  *   program's line above its root chunk <<FILE.c>>;
  * - an unknown LaTeX command fails the HTML weave with FILE:LINE, and
- *   leaves no site.
+ *   leaves no site;
+ * - the build manual (manual/NN-slug.nw) has its pages in build/html/construcao/:
+ *   one per file, styled as the book's (its CSS one folder up), its
+ *   contents (construcao/index.html) linking to each, with the links
+ *   back to the book; the book's index links to the manual in its line
+ *   <p class="manual-link"> (which the student's package leaves out);
+ * - every use in manual/NN-slug.nw of a chunk that only the chapters define
+ *   links from the manual's page to the chunk in the book's page
+ *   (../NN-slug.html#chunk-...), marked as the book's ("caderno, cap.
+ *   N"), and every other chunk use of the manual reaches its chunk in the
+ *   manual; the book's list of programs has none of the manual's roots;
+ * - an unknown LaTeX command in the manual fails the HTML weave with
+ *   FILE:LINE too, and leaves no site, not even the book's pages.
  *
  * Runs from the repository root after make (the PDF and the site). */
 #include "testlib.h"
@@ -73,6 +85,42 @@ static const char *page_html(const char *name)
     for (size_t i = 0; i < page_count; i++)
         if (strcmp(pages[i].name, name) == 0)
             return pages[i].html;
+    return NULL;
+}
+
+/* The build manual's pages, build/html/construcao/NAME.html, read by the
+ * tests that need them. */
+static struct page manual_pages[PAGES];
+static size_t manual_page_count;
+
+static void load_manual_pages(void)
+{
+    if (manual_page_count > 0)
+        return;
+    DIR *dir = opendir("build/html/construcao");
+    if (dir == NULL)
+        fail_msg("no build/html/construcao/, the build manual's pages: %s (make html)",
+                 strerror(errno));
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL && manual_page_count < PAGES) {
+        size_t length = strlen(entry->d_name);
+        if (length < 6 || strcmp(entry->d_name + length - 5, ".html") != 0)
+            continue;
+        struct page *page = &manual_pages[manual_page_count++];
+        snprintf(page->name, sizeof page->name, "%s", entry->d_name);
+        char path[300];
+        snprintf(path, sizeof path, "build/html/construcao/%s", entry->d_name);
+        page->html = read_or_fail(path);
+    }
+    closedir(dir);
+}
+
+static const char *manual_html(const char *name)
+{
+    load_manual_pages();
+    for (size_t i = 0; i < manual_page_count; i++)
+        if (strcmp(manual_pages[i].name, name) == 0)
+            return manual_pages[i].html;
     return NULL;
 }
 
@@ -158,10 +206,10 @@ static int has_id(const char *html, const char *id, const char *cls)
     return strstr(classes, cls) != NULL;
 }
 
-/* The chapters' names, NN-slug, from chapters/NN-*.nw. */
-static size_t chapter_names(char names[][128], size_t size)
+/* The names NN-slug of DIR/NN-*.nw (chapters/, manual/). */
+static size_t nw_names(const char *folder, char names[][128], size_t size)
 {
-    DIR *dir = opendir("chapters");
+    DIR *dir = opendir(folder);
     assert_non_null(dir);
     size_t count = 0;
     struct dirent *entry;
@@ -173,6 +221,12 @@ static size_t chapter_names(char names[][128], size_t size)
     }
     closedir(dir);
     return count;
+}
+
+/* The chapters' names, NN-slug, from chapters/NN-*.nw. */
+static size_t chapter_names(char names[][128], size_t size)
+{
+    return nw_names("chapters", names, size);
 }
 
 static void every_chapter_has_its_page(void **state)
@@ -801,6 +855,209 @@ static void an_unknown_command_fails_with_its_line(void **state)
     tl_proc_free(&run);
 }
 
+static void an_unknown_command_in_the_manual_leaves_no_site(void **state)
+{
+    (void)state;
+    char dir[200], command[2400];
+    assert_non_null(tl_mkdtemp(dir, sizeof dir, "test-html.XXXXXX"));
+    /* The manual's chapter 2 with "\foo{bar}" on its line 5. */
+    snprintf(
+        command, sizeof command,
+        "mkdir '%s/chapters' '%s/manual' && cp chapters/*.nw '%s/chapters/' && "
+        "cp manual/*.nw '%s/manual/' && sed -i '5s/$/ \\\\foo{bar}/' '%s'/manual/02-*.nw && "
+        "tools/weave -t html -e manual '%s/site' build/tools/nwpandoc build/nwline "
+        "'%s'/chapters/*.nw",
+        dir, dir, dir, dir, dir, dir, dir);
+    struct tl_proc run;
+    int status = tl_sh(&run, 120, command);
+    const char *err = tl_text_str(&run.err);
+    if (status == 0)
+        fail_msg("an unknown \\foo in manual/ did not fail the HTML weave");
+    char expected[300];
+    snprintf(expected, sizeof expected, "%s/manual/02-fronteiras-de-mensagens.nw:5: \\foo ",
+             dir);
+    if (strncmp(err, expected, strlen(expected)) != 0 || tl_count_lines(err) != 1)
+        fail_msg("expected one line \"%s...\", got: %s", expected, err);
+    char site[300];
+    snprintf(site, sizeof site, "%s/site", dir);
+    struct stat info;
+    if (stat(site, &info) == 0)
+        fail_msg("the failed weave left %s", site);
+    tl_proc_free(&run);
+    snprintf(command, sizeof command, "rm -rf '%s'", dir);
+    tl_sh(&run, 30, command);
+    tl_proc_free(&run);
+}
+
+/* Each file of the build manual has its page in construcao/, as a
+ * chapter's: the book's CSS, a heading, the way back to the book; the
+ * manual's contents link to it, and the book's index to the manual. */
+static void every_manual_file_has_its_page(void **state)
+{
+    (void)state;
+    char names[32][128];
+    size_t count = nw_names("manual", names, 32);
+    assert_true(count >= 7); /* the introduction, six chapters' experiments */
+    const char *index = manual_html("index.html");
+    if (index == NULL)
+        fail_msg("build/html/construcao/index.html, the build manual's contents, is missing");
+    for (size_t i = 0; i < count; i++) {
+        char file[160];
+        snprintf(file, sizeof file, "%.127s.html", names[i]);
+        const char *html = manual_html(file);
+        if (html == NULL)
+            fail_msg("manual/%s.nw has no page build/html/construcao/%s", names[i], file);
+        if (strstr(html, "<html lang=\"pt-BR\">") == NULL ||
+            strstr(html, "<meta charset=\"utf-8\">") == NULL ||
+            strstr(html, "name=\"viewport\"") == NULL)
+            fail_msg("construcao/%s: no lang=\"pt-BR\", charset or viewport", file);
+        if (strstr(html, "<link rel=\"stylesheet\" href=\"../assets/caderno.css\">") == NULL)
+            fail_msg("construcao/%s: not styled by the book's ../assets/caderno.css", file);
+        if (strstr(html, "<h1") == NULL || strstr(html, "Capítulo") == NULL)
+            fail_msg("construcao/%s: no <h1> with \"Capítulo\"", file);
+        if (strstr(html, "· Como o caderno é construído</title>") == NULL)
+            fail_msg("construcao/%s: its title does not say it is the build manual's", file);
+        if (strstr(html, "<a href=\"../index.html\">") == NULL)
+            fail_msg("construcao/%s: no link back to the book (../index.html)", file);
+        if (strstr(html, "rel=\"prev\"") == NULL)
+            fail_msg("construcao/%s has no link to the previous page", file);
+        char link[200];
+        snprintf(link, sizeof link, "href=\"%s\"", file);
+        if (strstr(index, link) == NULL)
+            fail_msg("construcao/index.html does not link to %s", file);
+    }
+    static const char *const others[] = {"programas.html", "indice-trechos.html",
+                                         "indice-identificadores.html"};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+        if (manual_html(others[i]) == NULL)
+            fail_msg("build/html/construcao/%s is missing", others[i]);
+    /* The book's index links to the manual, in its line of its own. */
+    const char *book = page_html("index.html");
+    assert_non_null(book);
+    const char *line = strstr(book, "\n<p class=\"manual-link\">");
+    if (line == NULL)
+        fail_msg("index.html has no line <p class=\"manual-link\"> (the link to the build "
+                 "manual)");
+    const char *end = strchr(line + 1, '\n');
+    const char *target = strstr(line, "<a href=\"construcao/index.html\">");
+    if (target == NULL || (end != NULL && target > end))
+        fail_msg("index.html's line <p class=\"manual-link\"> does not link to "
+                 "construcao/index.html");
+    printf("%zu files of manual/, each with its page in construcao/ (%zu pages there)\n",
+           count, manual_page_count);
+}
+
+/* Whether the page NAME (in construcao/ if manual) has a chunk whose id is
+ * ID. */
+static int chunk_there(const char *name, const char *id, int manual)
+{
+    const char *html = manual ? manual_html(name) : page_html(name);
+    return html != NULL && strncmp(id, "chunk-", 6) == 0 && has_id(html, id, "chunk");
+}
+
+/* A chunk the chapters define and the manual does not, used in
+ * manual/NN-slug.nw, is the book's: the manual's page links to the book's. */
+static void the_manual_links_to_the_book_s_chunks(void **state)
+{
+    (void)state;
+    load_manual_pages();
+    struct tl_proc run;
+    /* "FILE<TAB>NAME": each use on a line of its own in manual/NN-slug.nw of a
+     * chunk whose definitions are all in chapters/. */
+    int status = tl_sh(
+        &run, 30,
+        "d=$(mktemp -d); sed -n 's/^<<\\(.*\\)>>=$/\\1/p' chapters/*.nw | sort -u > $d/book; "
+        "sed -n 's/^<<\\(.*\\)>>=$/\\1/p' manual/*.nw | sort -u > $d/manual; "
+        "for f in manual/*.nw; do sed -n 's/^[[:space:]]*<<\\(.*\\)>>[[:space:]]*$/\\1/p' $f "
+        "| sort -u | "
+        "  while IFS= read -r n; do "
+        "    if grep -qxF -- \"$n\" $d/book && ! grep -qxF -- \"$n\" $d/manual; then "
+        "      printf '%s\\t%s\\n' \"$(basename $f .nw)\" \"$n\"; fi; done; done; rm -rf $d");
+    assert_int_equal(status, 0);
+    const char *uses = tl_text_str(&run.out);
+    size_t checked = 0;
+    for (const char *line = uses; *line != '\0';) {
+        size_t length = strcspn(line, "\n");
+        const char *tab = memchr(line, '\t', length);
+        assert_non_null(tab);
+        char file[160], raw[300], name[600], needle[800];
+        snprintf(file, sizeof file, "%.*s.html", (int)(tab - line), line);
+        snprintf(raw, sizeof raw, "%.*s", (int)(length - (size_t)(tab + 1 - line)), tab + 1);
+        escape(raw, name, sizeof name);
+        const char *html = manual_html(file);
+        if (html == NULL)
+            fail_msg("no page construcao/%s", file);
+        snprintf(needle, sizeof needle, "\">%s</a>⟩<span class=\"book-mark\">caderno, ",
+                 name);
+        const char *at = strstr(html, needle);
+        if (at == NULL)
+            fail_msg(
+                "construcao/%s: the use of the book's <<%s>> is not marked as the book's",
+                file, raw);
+        const char *lead = "<a class=\"chunk-use book-chunk\" href=\"../";
+        const char *a = at;
+        while (a > html && strncmp(a, lead, strlen(lead)) != 0)
+            a--;
+        char href[400];
+        snprintf(href, sizeof href, "%.*s", (int)(at - (a + strlen(lead))), a + strlen(lead));
+        char *hash = strchr(href, '#');
+        if (a == html || hash == NULL)
+            fail_msg("construcao/%s: the book's <<%s>> has no link ../PAGE#chunk-...", file,
+                     raw);
+        *hash = '\0';
+        if (!chunk_there(href, hash + 1, 0))
+            fail_msg("construcao/%s: the book's <<%s>> links to ../%s#%s, no chunk there",
+                     file, raw, href, hash + 1);
+        checked++;
+        line += length + (line[length] == '\n');
+    }
+    tl_proc_free(&run);
+    /* Every chunk-use link of the manual reaches its chunk: the book's in
+     * the book's pages, the manual's in the manual's. */
+    size_t links = 0, to_book = 0;
+    for (size_t i = 0; i < manual_page_count; i++) {
+        const char *html = manual_pages[i].html;
+        for (const char *at = strstr(html, "<a class=\"chunk-use"); at != NULL;
+             at = strstr(at + 1, "<a class=\"chunk-use")) {
+            char href[400], classes[200];
+            attribute(at, "href", href, sizeof href);
+            attribute(at, "class", classes, sizeof classes);
+            int book = strstr(classes, "book-chunk") != NULL;
+            char *hash = strchr(href, '#');
+            if (hash == NULL)
+                fail_msg("construcao/%s: a chunk use without #id: %s", manual_pages[i].name,
+                         href);
+            *hash = '\0';
+            if (book != (strncmp(href, "../", 3) == 0))
+                fail_msg("construcao/%s: a chunk use to %s, class \"%s\"",
+                         manual_pages[i].name, href, classes);
+            const char *page = book ? href + 3 : href[0] ? href : manual_pages[i].name;
+            if (!chunk_there(page, hash + 1, !book))
+                fail_msg("construcao/%s: a chunk use points to %s#%s, no chunk there",
+                         manual_pages[i].name, href, hash + 1);
+            links++;
+            to_book += (size_t)book;
+        }
+    }
+    /* The book's list of programs is the student's: no experiment script. */
+    const char *list = page_html("programas.html");
+    assert_non_null(list);
+    if (strstr(list, "<code>experiment.sh</code>") != NULL)
+        fail_msg(
+            "programas.html, the book's list of programs, lists the manual's experiment.sh");
+    const char *manual_list = manual_html("programas.html");
+    assert_non_null(manual_list);
+    if (strstr(manual_list, "<code>experiment.sh</code>") == NULL)
+        fail_msg("construcao/programas.html does not list the experiment scripts");
+    printf(
+        "%zu uses of the book's chunks in manual/ link to the book, marked; %zu chunk uses "
+        "in the manual's pages, %zu of them to the book's\n",
+        checked, links, to_book);
+    assert_true(checked >= 5);
+    assert_true(links >= 50);
+    assert_true(to_book >= checked);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -816,6 +1073,9 @@ int main(void)
         cmocka_unit_test(the_lab_says_where_its_results_come_from),
         cmocka_unit_test(every_program_has_its_whole_page),
         cmocka_unit_test(an_unknown_command_fails_with_its_line),
+        cmocka_unit_test(every_manual_file_has_its_page),
+        cmocka_unit_test(the_manual_links_to_the_book_s_chunks),
+        cmocka_unit_test(an_unknown_command_in_the_manual_leaves_no_site),
     };
     return cmocka_run_group_tests(tests, load_pages, NULL);
 }

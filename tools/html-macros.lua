@@ -35,12 +35,24 @@
 --                       (book/como-usar.tex): its name for messages; it
 --                       reads labels.tsv instead, and numbers nothing
 --   WORKBOOK_HTML_PAGE  with it, the page it goes on (index.html)
+--   WORKBOOK_MANUAL     the build manual's names (manual/NN-slug.nw), in
+--                       order, when its files follow the chapters (tools/weave
+--                       -t html -e manual): a manual file's page is
+--                       construcao/NN-slug.html, its chapters numbered 1, 2...
+--                       as in build/construcao.pdf, and its \ref{caderno-LABEL}
+--                       is the book's LABEL, as book/construcao.tex reads it
 
 local SEPARATOR = "NWXCHUNKSEPARATORXN"
 local chapters = {}
 for name in (os.getenv("WORKBOOK_CHAPTERS") or ""):gmatch("%S+") do
   chapters[#chapters + 1] = name
 end
+local manual_numbers = {} -- the build manual's chapters: name -> "1", "2"...
+for name in (os.getenv("WORKBOOK_MANUAL") or ""):gmatch("%S+") do
+  manual_numbers[name] = tostring(#manual_numbers + 1)
+  manual_numbers[#manual_numbers + 1] = name
+end
+local MANUAL_DIR = "construcao/"
 local data_dir = os.getenv("WORKBOOK_HTML_DATA")
 local standalone = os.getenv("WORKBOOK_HTML_SOURCE")
 
@@ -73,6 +85,22 @@ end
 
 local function escape(s)
   return (s:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;"):gsub('"', "&quot;"))
+end
+
+-- From a page to the site's top: "" for the book's pages, "../" for the
+-- build manual's (construcao/NN-slug.html).
+local function up(from)
+  return from:sub(1, #MANUAL_DIR) == MANUAL_DIR and "../" or ""
+end
+
+-- The link from page from to page target (either the book's or the
+-- manual's, construcao/).
+local function relative(target, from)
+  local here = from:sub(1, #MANUAL_DIR) == MANUAL_DIR
+  if target:sub(1, #MANUAL_DIR) == MANUAL_DIR then
+    return here and target:sub(#MANUAL_DIR + 1) or target
+  end
+  return (here and "../" or "") .. target
 end
 
 -- ------------------------------------------------------------ the data
@@ -307,7 +335,7 @@ local function expand(s, keep_labels)
       elseif name == "cite" then
         local args
         args, i = arguments(s, after, 1, false, needle)
-        cites[#cites + 1] = {keys = args[1], chunk = chunk}
+        cites[#cites + 1] = {keys = args[1], chunk = chunk, page = page}
         out[#out + 1] = "NWXCITE" .. #cites .. "X"
       elseif name == "idx" or name == "idxf" or name == "idxc" or index_groups[name] then
         local mark
@@ -490,8 +518,8 @@ local function figure_env(body)
   return {
     -- The drawing links to itself: on a phone's width its labels are small,
     -- and the SVG opened alone can be zoomed.
-    html_block('<figure class="figure" id="' .. id .. '">\n<a class="full-size" href="figuras/' ..
-      escape(name) .. '.svg"><img class="figure" src="figuras/' .. escape(name)
+    html_block('<figure class="figure" id="' .. id .. '">\n<a class="full-size" href="' .. up(page) .. 'figuras/' ..
+      escape(name) .. '.svg"><img class="figure" src="' .. up(page) .. 'figuras/' .. escape(name)
       .. '.svg" alt="Figura ' .. number .. ": " .. alt .. '"></a>\n<figcaption>'),
     pandoc.Plain(inlines),
     html_block("</figcaption>\n</figure>"),
@@ -584,8 +612,9 @@ end
 local function set_file(file)
   local name = file:match("([^/]+)%.nw$")
   if not name then fail("NWXFILE", "a chapter file is NN-slug.nw: " .. file) end
-  page = name .. ".html"
-  chapter_number = numbers[name]
+  local manual = (file:match("^manual/") or file:match("/manual/[^/]+$")) and manual_numbers[name]
+  page = (manual and MANUAL_DIR or "") .. name .. ".html"
+  chapter_number = manual or numbers[name]
   counters = {}
   anchor = nil
 end
@@ -600,7 +629,7 @@ process_inlines = function(inlines)
     elseif el.t == "Cite" then -- pandoc's LaTeX reader reads \cite itself
       local keys = {}
       for _, c in ipairs(el.citations) do keys[#keys + 1] = c.id end
-      cites[#cites + 1] = {keys = table.concat(keys, ","), chunk = chunk}
+      cites[#cites + 1] = {keys = table.concat(keys, ","), chunk = chunk, page = page}
       out:insert(pandoc.Str("NWXCITE" .. #cites .. "X"))
     elseif el.t == "Note" then
       el.content = process_blocks(el.content)
@@ -728,7 +757,7 @@ end
 
 local function href(target, from)
   if target.page == from then return "#" .. target.id end
-  return target.page .. "#" .. target.id
+  return relative(target.page, from) .. "#" .. target.id
 end
 
 -- An error inside pandoc.walk_block would reach the user with a Lua stack;
@@ -742,6 +771,11 @@ end
 local function resolve_ref(n)
   local ref = refs[n]
   local target = labels[ref.label]
+  -- The build manual's \ref{caderno-LABEL}: the book's LABEL.
+  local book = ref.label:match("^caderno%-(.*)$")
+  if not target and book and labels[book] and labels[book].page:sub(1, #MANUAL_DIR) ~= MANUAL_DIR then
+    target = labels[book]
+  end
   if not target then
     later(ref.chunk, "\\ref{" .. ref.label .. "}", "\\ref{" .. ref.label .. "}: no such label in the book")
     return {page = ref.page, id = "", number = "?"}, ref
@@ -760,7 +794,8 @@ local function cite_inlines(n)
       number = "?"
     end
     if not first then out:insert(pandoc.Str(", ")) end
-    out:insert(pandoc.Link({pandoc.Str(tostring(number))}, "referencias.html#ref-" .. key, "", pandoc.Attr("", {"cite"})))
+    out:insert(pandoc.Link({pandoc.Str(tostring(number))}, up(cite.page or page) .. "referencias.html#ref-" .. key, "",
+      pandoc.Attr("", {"cite"})))
     first = false
   end
   out:insert(pandoc.Str("]"))
