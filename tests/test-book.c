@@ -18,7 +18,10 @@
  *   (e) the identifier index has one entry per name and no "nunca usado";
  *       the subject index (Índice remissivo) has the socket API's entries,
  *       each pointing to pages whose text names them, and the HTML
- *       edition's index links to anchors that exist.
+ *       edition's index links to anchors that exist;
+ *   (f) every chapter opens with its Objetivos (a lead and 3 to 6 items,
+ *       its first section) and ends with its Resumo, right before its
+ *       Exercícios, in the source and in the PDF.
  * Fixtures are written at test time into a temporary directory. */
 #include "testlib.h"
 
@@ -1170,6 +1173,284 @@ static void printed_data_lines_up(void **state)
     tl_text_free(&tex);
 }
 
+/* ------------------------------ (f) Objetivos first, Resumo at the end */
+
+/* A heading line of the prose: one to six '#' and a blank. */
+static int heading_level(const char *line)
+{
+    size_t hashes = strspn(line, "#");
+    return hashes >= 1 && hashes <= 6 && line[hashes] == ' ' ? (int)hashes : 0;
+}
+
+/* An item of a Markdown list at the left margin: "- ", "* ", "+ ", "1. ". */
+static int list_item(const char *line)
+{
+    if ((line[0] == '-' || line[0] == '*' || line[0] == '+') && line[1] == ' ')
+        return 1;
+    size_t digits = strspn(line, "0123456789");
+    return digits > 0 && line[digits] == '.' && line[digits + 1] == ' ';
+}
+
+/* A section of a chapter: where its heading is, what it holds. */
+struct part {
+    int count;      /* headings with its title */
+    size_t line;    /* of the first one, from 1 */
+    int lead;       /* prose before the first list item */
+    int items;      /* list items */
+    char next[128]; /* the heading after it */
+};
+
+/* Copies the next line of *text into line (size bytes) and moves past it. */
+static void next_line(const char **text, char *line, size_t size)
+{
+    size_t length = strcspn(*text, "\n");
+    snprintf(line, size, "%.*s", (int)(length < size ? length : size - 1), *text);
+    *text += length + ((*text)[length] == '\n');
+}
+
+/* Checks the prose of the chapter NAME, whose source is text: its first
+ * level-2 heading is its only "## Objetivos", with a lead and 3 to 6 list
+ * items; its only "## Resumo", a list, is followed by its only
+ * "## Exercícios", with no heading between. A line of a code chunk, or of
+ * a fenced block in the prose (a shell comment), is no heading. Returns 0,
+ * or -1 with the reason in why. */
+static int check_sections(const char *name, const char *text, char *why, size_t size)
+{
+    struct part objetivos = {0}, resumo = {0}, exercicios = {0}, *in = NULL;
+    size_t first = 0;
+    int in_code = 0, fenced = 0;
+    char line[1024];
+    for (size_t number = 1; *text != '\0'; number++) {
+        next_line(&text, line, sizeof line);
+        size_t length = strlen(line);
+        if (length >= 5 && strncmp(line, "<<", 2) == 0 &&
+            strcmp(line + length - 3, ">>=") == 0)
+            in_code = 1;
+        else if (line[0] == '@' && (line[1] == '\0' || line[1] == ' ' || line[1] == '\t'))
+            in_code = 0;
+        int fence =
+            !in_code && (strncmp(line, "```", 3) == 0 || strncmp(line, "~~~", 3) == 0);
+        if (fence)
+            fenced = !fenced;
+        if (in_code || fenced || fence || line[0] == '@')
+            continue;
+        int level = heading_level(line);
+        if (level == 0 && in != NULL) {
+            if (list_item(line))
+                in->items++;
+            else if (in->items == 0 && line[0] != '\0')
+                in->lead = 1;
+        }
+        if (level == 0)
+            continue;
+        if (in != NULL)
+            snprintf(in->next, sizeof in->next, "%.*s", (int)sizeof in->next - 1, line);
+        in = NULL;
+        if (level != 2)
+            continue;
+        if (first == 0)
+            first = number;
+        if (strcmp(line, "## Objetivos") == 0)
+            in = &objetivos;
+        else if (strcmp(line, "## Resumo") == 0)
+            in = &resumo;
+        else if (strcmp(line, "## Exercícios") == 0)
+            in = &exercicios;
+        if (in != NULL && in->count++ == 0)
+            in->line = number;
+    }
+    if (objetivos.count != 1 || resumo.count != 1 || exercicios.count != 1)
+        snprintf(why, size,
+                 "%s: %d '## Objetivos', %d '## Resumo', %d '## Exercícios', not one of each",
+                 name, objetivos.count, resumo.count, exercicios.count);
+    else if (first != objetivos.line)
+        snprintf(why, size, "%s:%zu: the first section is not '## Objetivos' (line %zu)",
+                 name, first, objetivos.line);
+    else if (!objetivos.lead || objetivos.items < 3 || objetivos.items > 6)
+        snprintf(why, size,
+                 "%s:%zu: Objetivos has %s and %d list items, not a lead and 3 to 6", name,
+                 objetivos.line, objetivos.lead ? "a lead" : "no lead", objetivos.items);
+    else if (strcmp(resumo.next, "## Exercícios") != 0)
+        snprintf(why, size, "%s:%zu: '## Resumo' is followed by '%s', not by '## Exercícios'",
+                 name, resumo.line, resumo.next[0] ? resumo.next : "nothing");
+    else if (resumo.items < 3)
+        snprintf(why, size, "%s:%zu: Resumo has %d list items: it is a list", name,
+                 resumo.line, resumo.items);
+    else
+        return 0;
+    return -1;
+}
+
+/* The check itself refuses what it must: a chapter in which one thing is
+ * wrong, each in turn, and passes the chapter without the fault. */
+static void the_sections_check_refuses_a_chapter_without_them(void **state)
+{
+    (void)state;
+    static const char *const good[] = {
+        "# Um capítulo {#cap:um}\n\nA motivação.\n\n```\n# um comentário\n## outro\n```\n\n",
+        "## Objetivos\n\nDepois deste capítulo, você será capaz de:\n\n",
+        "- escrever;\n- explicar;\n",
+        "- medir.\n\n",
+        "## O assunto\n\nTexto.\n\n<<a.c>>=\nint main(void) { return 0; }\n@\n\n",
+        "### Um detalhe\n\nMais texto.\n\n",
+        "## Resumo\n\nO que o capítulo ensinou:\n\n- um;\n- dois;\n- três.\n\n",
+        "## Exercícios\n\n\\exercicio[1]{Um} Faça.\n",
+    };
+    enum { PARTS = sizeof good / sizeof good[0] };
+    struct {
+        int part;            /* which part of good is replaced */
+        const char *instead; /* by this */
+        const char *why;     /* the words the refusal must say */
+    } const faults[] = {
+        {1, "## Metas\n\nVocê vai:\n\n", "0 '## Objetivos'"},
+        {2, "", "1 list items"},
+        {3, "- medir;\n- prever;\n- distinguir;\n- escrever;\n- ler.\n\n", "7 list items"},
+        {1, "## Objetivos\n\n", "no lead"},
+        {0, "# Um capítulo\n\n## Motivação\n\nTexto.\n\n", "first section"},
+        {6, "## Resumo\n\nO que:\n\n- um;\n- dois;\n- três.\n\n## Compilando\n\nTexto.\n\n",
+         "followed by '## Compilando'"},
+        {6, "## Resumo\n\n### Mais\n\n- um;\n- dois;\n- três.\n\n", "'### Mais'"},
+        {6, "## Resumo\n\nTexto sem lista.\n\n", "0 list items"},
+        {6, "", "0 '## Resumo'"},
+        {1, "<<b.c>>=\n## Objetivos\n@\n\n", "0 '## Objetivos'"}, /* code, not prose */
+    };
+    char text[2048], why[512];
+    for (size_t f = 0; f <= sizeof faults / sizeof faults[0]; f++) {
+        size_t used = 0;
+        for (int part = 0; part < PARTS; part++) {
+            int replaced = f < sizeof faults / sizeof faults[0] && faults[f].part == part;
+            used += (size_t)snprintf(text + used, sizeof text - used, "%s",
+                                     replaced ? faults[f].instead : good[part]);
+            assert_true(used < sizeof text);
+        }
+        int status = check_sections("fixture.nw", text, why, sizeof why);
+        if (f == sizeof faults / sizeof faults[0]) {
+            if (status != 0)
+                fail_msg("the good fixture is refused: %s", why);
+        } else if (status == 0) {
+            fail_msg("fault %zu is not refused: %s", f, faults[f].instead);
+        } else if (strstr(why, faults[f].why) == NULL) {
+            fail_msg("fault %zu is refused with '%s', which does not say '%s'", f, why,
+                     faults[f].why);
+        }
+    }
+}
+
+static void each_chapter_opens_with_objetivos_and_ends_with_resumo(void **state)
+{
+    (void)state;
+    glob_t chapters;
+    assert_int_equal(glob("chapters/*.nw", 0, NULL, &chapters), 0);
+    assert_true(chapters.gl_pathc >= 7);
+    int wrong = 0;
+    for (size_t i = 0; i < chapters.gl_pathc; i++) {
+        struct tl_text text;
+        read_or_fail(chapters.gl_pathv[i], &text);
+        char why[512];
+        if (check_sections(chapters.gl_pathv[i], text.data, why, sizeof why) != 0) {
+            print_error("%s\n", why);
+            wrong++;
+        }
+        tl_text_free(&text);
+    }
+    globfree(&chapters);
+    if (wrong > 0)
+        fail_msg("%d chapter(s) without Objetivos first or Resumo before the exercises",
+                 wrong);
+}
+
+/* A section heading of the PDF's text, "1.3   Título" or "A.2 Título" alone
+ * on its line (the table of contents adds dots and a page): the chapter's
+ * label into chapter, the section's number into *section, and the title. */
+static int pdf_heading(const char *line, char *chapter, size_t size, long *section,
+                       const char **title)
+{
+    line += strspn(line, " ");
+    size_t label = strspn(line, "0123456789");
+    if (label == 0 && line[0] >= 'A' && line[0] <= 'Z')
+        label = 1;
+    if (label == 0 || label >= size || line[label] != '.')
+        return -1;
+    snprintf(chapter, size, "%.*s", (int)label, line);
+    const char *rest = line + label + 1;
+    if (tl_scan_long(&rest, 10, section) != 0 || *rest != ' ')
+        return -1;
+    *title = rest + strspn(rest, " ");
+    return strstr(*title, " . .") == NULL ? 0 : -1;
+}
+
+/* In the PDF, each chapter has its Objetivos as section 1 and its Resumo
+ * right before its Exercícios: as many as there are chapters. */
+static void the_pdf_prints_objetivos_and_resumo_in_each_chapter(void **state)
+{
+    (void)state;
+    glob_t chapters;
+    assert_int_equal(glob("chapters/*.nw", 0, NULL, &chapters), 0);
+    size_t expected = chapters.gl_pathc;
+    globfree(&chapters);
+    struct tl_text text;
+    pdf_text(&text);
+    enum { MOST = 32 };
+    struct {
+        char label[8];
+        long objetivos, resumo, exercicios; /* section numbers; 0: none */
+        int objetivos_count, resumo_count;
+    } seen[MOST];
+    size_t labels = 0;
+    const char *p = text.data;
+    char line[1024];
+    while (*p != '\0') {
+        next_line(&p, line, sizeof line);
+        for (char *end = line + strlen(line); end > line && end[-1] == ' ';)
+            *--end = '\0';
+        char label[8];
+        long section;
+        const char *title;
+        if (pdf_heading(line, label, sizeof label, &section, &title) != 0)
+            continue;
+        int objetivos = strcmp(title, "Objetivos") == 0,
+            resumo = strcmp(title, "Resumo") == 0;
+        if (!objetivos && !resumo && strcmp(title, "Exercícios") != 0)
+            continue;
+        size_t k = 0;
+        while (k < labels && strcmp(seen[k].label, label) != 0)
+            k++;
+        if (k == labels) {
+            assert_true(labels < MOST);
+            memset(&seen[labels], 0, sizeof seen[labels]);
+            snprintf(seen[labels++].label, sizeof seen[0].label, "%s", label);
+        }
+        if (objetivos) {
+            seen[k].objetivos = section;
+            seen[k].objetivos_count++;
+        } else if (resumo) {
+            seen[k].resumo = section;
+            seen[k].resumo_count++;
+        } else {
+            seen[k].exercicios = section;
+        }
+    }
+    tl_text_free(&text);
+    size_t whole = 0;
+    for (size_t k = 0; k < labels; k++) {
+        print_message("  chapter %s: Objetivos %s.%ld, Resumo %s.%ld, Exercícios %s.%ld\n",
+                      seen[k].label, seen[k].label, seen[k].objetivos, seen[k].label,
+                      seen[k].resumo, seen[k].label, seen[k].exercicios);
+        if (seen[k].objetivos_count != 1 || seen[k].objetivos != 1)
+            fail_msg("chapter %s of the PDF has %d 'Objetivos' headings, or not as %s.1",
+                     seen[k].label, seen[k].objetivos_count, seen[k].label);
+        if (seen[k].resumo_count != 1 || seen[k].exercicios == 0 ||
+            seen[k].resumo + 1 != seen[k].exercicios)
+            fail_msg("chapter %s of the PDF has %d 'Resumo' headings, or not right before "
+                     "its Exercícios",
+                     seen[k].label, seen[k].resumo_count);
+        whole++;
+    }
+    if (whole != expected)
+        fail_msg("the PDF has Objetivos and Resumo in %zu chapters; chapters/ has %zu", whole,
+                 expected);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1192,6 +1473,9 @@ int main(void)
         cmocka_unit_test(tables_are_numbered_without_gaps),
         cmocka_unit_test(the_latex_log_is_clean),
         cmocka_unit_test(the_book_has_no_build_manual_content),
+        cmocka_unit_test(the_sections_check_refuses_a_chapter_without_them),
+        cmocka_unit_test(each_chapter_opens_with_objetivos_and_ends_with_resumo),
+        cmocka_unit_test(the_pdf_prints_objetivos_and_resumo_in_each_chapter),
     };
     return cmocka_run_group_tests_name("book", tests, tl_scratch_make, tl_scratch_remove);
 }
