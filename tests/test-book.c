@@ -769,6 +769,24 @@ static int is_running_header(const char *line)
            text[length - tail - 2] == ' ';
 }
 
+/* Does line start a caption: "Transcrição 5.6: ..." or "Listagem 7 do
+ * relatório original (2004), ..."? (Prose may start a line with
+ * "Listagem 5), e ...".) */
+static int is_caption(const char *line)
+{
+    const char *rest = NULL;
+    if (strncmp(line, "Transcrição ", strlen("Transcrição ")) == 0)
+        rest = line + strlen("Transcrição ");
+    else if (strncmp(line, "Listagem ", 9) == 0)
+        rest = line + 9;
+    if (rest == NULL)
+        return 0;
+    size_t label = strspn(rest, "0123456789ABCDEFGHIJ.");
+    if (label == 0)
+        return 0;
+    return rest[label] == ':' || strncmp(rest + label, " do relatório", 13) == 0;
+}
+
 /* Does line start with a prompt, "hostA$ " or the report's "linux01$ "? */
 static int is_command_line(const char *line)
 {
@@ -821,8 +839,7 @@ static void no_page_of_ends_stranded(const char *pdf)
         while (length > 0 && last[length - 1] == ' ')
             last[--length] = '\0';
         if (strstr(last, "\u27e9\u2261") != NULL || strncmp(last, "Programa ", 9) == 0 ||
-            strncmp(last, "Transcrição ", strlen("Transcrição ")) == 0 ||
-            strncmp(last, "Listagem ", 9) == 0 || is_command_line(last)) {
+            is_caption(last) || is_command_line(last)) {
             print_error("%s: page %d ends with '%s'\n", pdf, pages, last);
             stranded++;
         }
