@@ -26,6 +26,16 @@ static int is_page_furniture(const char *line, size_t length)
 {
     if (length > 0 && strspn(line, "0123456789") == length)
         return 1;
+    /* The running head of an odd page: the section's number and its
+     * title in capitals ("4.11. EXERCÍCIOS", "A.5. RODAR O LABORATÓRIO"). */
+    size_t number = strspn(line, "0123456789ABCDEFGHIJ.");
+    if (number >= 3 && number < length && line[number - 1] == '.' && line[number] == ' ' &&
+        strchr(line, '.') < line + number - 1) {
+        for (size_t i = number; i < length; i++)
+            if (line[i] >= 'a' && line[i] <= 'z')
+                return 0;
+        return 1;
+    }
     for (const char *head = "CAPÍTULO \0APÊNDICE \0"; *head; head += strlen(head) + 1)
         if (length > strlen(head) && strncmp(line, head, strlen(head)) == 0) {
             for (size_t i = 0; i < length; i++)
