@@ -16,7 +16,7 @@
  *   (d) tools/seed-captions made build/tex/seed-listings.tex, and refuses
  *       bad input with one line naming FILE:LINE, writing nothing;
  *   (e) the PDF shows each placed listing (02-16) with its caption, its
- *       first and last lines just above the caption.
+ *       first and last lines just below the caption.
  * Run from the top of the tree after `make` (make test does). */
 #include "testlib.h"
 
@@ -448,7 +448,7 @@ static void the_pdf_shows_the_placed_listings(void **state)
         if (caption == NULL)
             fail_msg("the PDF has no caption '%s'", expected);
 
-        /* Its first and last lines, in that order, just above it. */
+        /* Its first and last lines, in that order, just below it. */
         char path[64];
         listing_path(n, path, sizeof path);
         struct tl_text text;
@@ -472,20 +472,22 @@ static void the_pdf_shows_the_placed_listings(void **state)
          * line is looked for without it. */
         if (state_joined(n) && strrchr(last, ' ') != NULL)
             *strrchr(last, ' ') = '\0';
-        size_t window = 4000;
-        const char *from =
-            caption - run.out.data > (ptrdiff_t)window ? caption - window : run.out.data;
-        char *above = strndup(from, (size_t)(caption - from));
-        assert_non_null(above);
-        const char *at_first = strstr(above, first);
+        /* The caption is above the listing (book/caderno.sty): its first and
+         * last lines come just after it, in that order. */
+        size_t window = 8000;
+        const char *after_caption = caption + strlen(expected);
+        size_t left = strlen(after_caption);
+        char *below = strndup(after_caption, left < window ? left : window);
+        assert_non_null(below);
+        const char *at_first = strstr(below, first);
         if (at_first == NULL)
-            fail_msg("the PDF has no '%s' (Listing %d's first line) above its caption", first,
+            fail_msg("the PDF has no '%s' (Listing %d's first line) below its caption", first,
                      n);
         const char *at_last = strstr(at_first, last);
         if (at_last == NULL)
-            fail_msg("the PDF has no '%s' (Listing %d's last line) above its caption", last,
+            fail_msg("the PDF has no '%s' (Listing %d's last line) below its caption", last,
                      n);
-        free(above);
+        free(below);
     }
     tl_proc_free(&run);
 }
