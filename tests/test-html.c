@@ -825,6 +825,33 @@ static void every_program_has_its_whole_page(void **state)
     assert_true(count >= 20);
 }
 
+/* Runs command, an HTML weave of a copy in dir with "\foo{bar}" on line 5
+ * of file (relative to dir): it must fail with one line naming that line,
+ * and leave no site; then dir goes. */
+static void weave_fails_at_foo(const char *dir, const char *command, int seconds,
+                               const char *file)
+{
+    struct tl_proc run;
+    int status = tl_sh(&run, seconds, command);
+    const char *err = tl_text_str(&run.err);
+    if (status == 0)
+        fail_msg("an unknown \\foo in %s did not fail the HTML weave", file);
+    char expected[300];
+    snprintf(expected, sizeof expected, "%s/%s:5: \\foo ", dir, file);
+    if (strncmp(err, expected, strlen(expected)) != 0 || tl_count_lines(err) != 1)
+        fail_msg("expected one line \"%s...\", got: %s", expected, err);
+    char site[300];
+    snprintf(site, sizeof site, "%s/site", dir);
+    struct stat info;
+    if (stat(site, &info) == 0)
+        fail_msg("the failed weave left %s", site);
+    tl_proc_free(&run);
+    char remove[300];
+    snprintf(remove, sizeof remove, "rm -rf '%s'", dir);
+    tl_sh(&run, 30, remove);
+    tl_proc_free(&run);
+}
+
 static void an_unknown_command_fails_with_its_line(void **state)
 {
     (void)state;
@@ -835,24 +862,7 @@ static void an_unknown_command_fails_with_its_line(void **state)
              "cp chapters/*.nw '%s'/ && sed -i '5s/$/ \\\\foo{bar}/' '%s'/02-*.nw && "
              "tools/weave -t html '%s/site' build/tools/nwpandoc build/nwline '%s'/*.nw",
              dir, dir, dir, dir);
-    struct tl_proc run;
-    int status = tl_sh(&run, 60, command);
-    const char *err = tl_text_str(&run.err);
-    if (status == 0)
-        fail_msg("an unknown \\foo did not fail the HTML weave");
-    char expected[300];
-    snprintf(expected, sizeof expected, "%s/02-fronteiras-de-mensagens.nw:5: \\foo ", dir);
-    if (strncmp(err, expected, strlen(expected)) != 0 || tl_count_lines(err) != 1)
-        fail_msg("expected one line \"%s...\", got: %s", expected, err);
-    char site[300];
-    snprintf(site, sizeof site, "%s/site", dir);
-    struct stat info;
-    if (stat(site, &info) == 0)
-        fail_msg("the failed weave left %s", site);
-    tl_proc_free(&run);
-    snprintf(command, sizeof command, "rm -rf '%s'", dir);
-    tl_sh(&run, 30, command);
-    tl_proc_free(&run);
+    weave_fails_at_foo(dir, command, 60, "02-fronteiras-de-mensagens.nw");
 }
 
 static void an_unknown_command_in_the_manual_leaves_no_site(void **state)
@@ -868,25 +878,7 @@ static void an_unknown_command_in_the_manual_leaves_no_site(void **state)
         "tools/weave -t html -e manual '%s/site' build/tools/nwpandoc build/nwline "
         "'%s'/chapters/*.nw",
         dir, dir, dir, dir, dir, dir, dir);
-    struct tl_proc run;
-    int status = tl_sh(&run, 120, command);
-    const char *err = tl_text_str(&run.err);
-    if (status == 0)
-        fail_msg("an unknown \\foo in manual/ did not fail the HTML weave");
-    char expected[300];
-    snprintf(expected, sizeof expected, "%s/manual/02-fronteiras-de-mensagens.nw:5: \\foo ",
-             dir);
-    if (strncmp(err, expected, strlen(expected)) != 0 || tl_count_lines(err) != 1)
-        fail_msg("expected one line \"%s...\", got: %s", expected, err);
-    char site[300];
-    snprintf(site, sizeof site, "%s/site", dir);
-    struct stat info;
-    if (stat(site, &info) == 0)
-        fail_msg("the failed weave left %s", site);
-    tl_proc_free(&run);
-    snprintf(command, sizeof command, "rm -rf '%s'", dir);
-    tl_sh(&run, 30, command);
-    tl_proc_free(&run);
+    weave_fails_at_foo(dir, command, 120, "manual/02-fronteiras-de-mensagens.nw");
 }
 
 /* Each file of the build manual has its page in construcao/, as a
