@@ -98,7 +98,7 @@ ALL_PROGRAMS = $(NATIVE_PROGRAMS) $(if $(HAVE_SPARC_CC),$(SPARC_BINARIES))
 SANITIZED_PROGRAMS = $(foreach s,$(SANITIZERS),$(NATIVE_PROGRAMS:build/bin/%=build/bin-$(firstword $(subst :, ,$(s)))/%))
 
 # build/bin-valgrind/NAME: a script that runs build/bin/NAME under memcheck
-# (tools/valgrind-wrap).
+# (tools/experiments/valgrind-wrap).
 VALGRIND_PROGRAMS = $(NATIVE_PROGRAMS:build/bin/%=build/bin-valgrind/%)
 
 # make lint's reports, build/lint/FILE.TOOL: each C file the build
@@ -107,7 +107,7 @@ LINT_PROGRAMS = $(foreach c,$(CHAPTERS),$(PROGRAMS_$(c):%=build/tangle/$(c)/%.c)
 # The grader's tests count as tests; its wrong variants (wrong on
 # purpose) are only laid out.
 GRADE_TESTS = $(wildcard tests/grade/*/test.c)
-LINT_C = $(LINT_PROGRAMS) $(wildcard tools/*.c) $(TEST_SOURCES) $(GRADE_TESTS)
+LINT_C = $(LINT_PROGRAMS) $(wildcard tools/*/*.c) $(TEST_SOURCES) $(GRADE_TESTS)
 LINT_REPORTS = $(foreach t,cppcheck clang-tidy clang-format,$(LINT_C:%=build/lint/%.$(t))) \
                build/lint/tests/testlib.h.clang-format \
                $(patsubst %,build/lint/%.clang-format,$(wildcard tests/fuzz/*.[ch])) \
@@ -141,7 +141,7 @@ valgrind: all $(INTEGRATION_TESTS) $(VALGRIND_PROGRAMS) ## Run the integration t
 # cppcheck, clang-tidy (.clang-tidy says which checks, and why) and
 # clang-format (.clang-format) on every C file the build compiles, by
 # tools/lint: see "lint" below.
-lint: $(LINT_REPORTS) ## Run cppcheck, clang-tidy and clang-format --dry-run on the programs (build/tangle/*/*.c), tools/*.c, tests/*.c (-j2: two at once)
+lint: $(LINT_REPORTS) ## Run cppcheck, clang-tidy and clang-format --dry-run on the programs (build/tangle/*/*.c), tools/*/*.c, tests/*.c (-j2: two at once)
 	$(Q)found=0; for report in $^; do \
 	    if [ -s $$report ]; then cat $$report; found=$$((found + 1)); fi; \
 	done; \
@@ -201,7 +201,7 @@ $(DEPS_TANGLE) $(DEPS_EXPERIMENTS) $(DEPS_BOOK) $(DEPS_LAB): build/stamps/deps-%
 
 # A static pattern rule: its targets are explicit, so make never takes
 # them for intermediate files and deletes them after use.
-$(TOOLS): build/tools/%: tools/%.c | $(DEPS_TANGLE)
+$(TOOLS): build/tools/%: tools/weave/%.c | $(DEPS_TANGLE)
 	$(call step,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $<
@@ -211,14 +211,14 @@ $(TOOLS): build/tools/%: tools/%.c | $(DEPS_TANGLE)
 # A chapter is tangled into the build's own copy, build/tangle/NN-slug/,
 # which everything the build and its checks read (the experiments, make
 # lint, the tests, the fuzzers), and build/nwline/NN-slug/, which it
-# compiles; tools/tangle-copy then copies it into the student's
+# compiles; tools/tangle/tangle-copy then copies it into the student's
 # tangle/NN-slug/. A file the student changed there (the exercises ask for
 # it) is kept, and named, on every make; FORCE=1 overwrites it.
 # A chapter's programs may use chunks of any chapter, so every chapter is
 # tangled again when any .nw changes; cpif keeps the mtime of each file
 # whose text did not change, so only the programs that did are compiled.
-# FORCE: tools/tangle-stale also looks for files of build/tangle/ deleted
-# or edited by hand, which it writes again, and tools/tangle-copy for the
+# FORCE: tools/tangle/tangle-stale also looks for files of build/tangle/ deleted
+# or edited by hand, which it writes again, and tools/tangle/tangle-copy for the
 # student's. When make reads this Makefile again, after it remade
 # build/mk/*.mk (MAKE_RESTARTS), the first reading has copied and named
 # the kept files: -q does not name them twice.
@@ -226,26 +226,26 @@ FORCE ?= 0
 ifneq ($(filter-out 0 1,$(FORCE)),)
 $(error FORCE=$(FORCE): expected FORCE=1 (overwrite the files you changed in tangle/) or 0)
 endif
-TANGLE_TOOLS := tools/tangle tools/nwcheck tools/nwlocal
+TANGLE_TOOLS := tools/tangle/tangle tools/tangle/nwcheck tools/tangle/nwlocal
 build/stamps/%.tangled: FORCE | $(DEPS_TANGLE)
-	$(Q)if tools/tangle-stale $@ build/tangle/$* $(CHAPTER_FILES) $(MANUAL_FILES) $(TANGLE_TOOLS); then \
+	$(Q)if tools/tangle/tangle-stale $@ build/tangle/$* $(CHAPTER_FILES) $(MANUAL_FILES) $(TANGLE_TOOLS); then \
 	    $(if $(Q),printf '  %-7s %s\n' TANGLE chapters/$*.nw;) \
-	    tools/tangle $(addprefix -w ,$(filter-out chapters/$*.nw,$(CHAPTER_FILES))) \
+	    tools/tangle/tangle $(addprefix -w ,$(filter-out chapters/$*.nw,$(CHAPTER_FILES))) \
 	        chapters/$*.nw build/tangle/$* build/nwline/$* && \
 	    mkdir -p $(@D) && touch $@; fi
-	$(Q)tools/tangle-copy $(if $(filter 1,$(FORCE)),-f) $(if $(MAKE_RESTARTS),-q) build/tangle/$* tangle/$*
+	$(Q)tools/tangle/tangle-copy $(if $(filter 1,$(FORCE)),-f) $(if $(MAKE_RESTARTS),-q) build/tangle/$* tangle/$*
 
-build/mk/%.mk: build/stamps/%.tangled tools/chapter-mk | $(DEPS_LAB)
+build/mk/%.mk: build/stamps/%.tangled tools/tangle/chapter-mk | $(DEPS_LAB)
 	@mkdir -p $(@D)
-	$(Q)tools/chapter-mk $* > $@.tmp && mv $@.tmp $@
+	$(Q)tools/tangle/chapter-mk $* > $@.tmp && mv $@.tmp $@
 
 # The whole book is woven at once (cross-references span chapters) into
 # build/chapters/NN-slug.tex and the index data build/chapters/index.tex.
 # It reads the tangled programs: Ctags finds the C definitions there.
-WEAVE_TOOLS := tools/weave tools/nwtabs tools/nwapart tools/nwsolutions tools/cdefs tools/cuses tools/selfuses $(TOOLS)
+WEAVE_TOOLS := tools/weave/weave tools/weave/nwtabs tools/weave/nwapart tools/weave/nwsolutions tools/weave/cdefs tools/weave/cuses tools/weave/selfuses $(TOOLS)
 build/stamps/woven: $(CHAPTER_FILES) $(WEAVE_TOOLS) $(CHAPTERS:%=build/stamps/%.tangled) | $(DEPS_BOOK)
 	$(call step,WEAVE,chapters/*.nw)
-	$(Q)tools/weave build/chapters build/tools/nwpandoc build/nwline $(CHAPTER_FILES)
+	$(Q)tools/weave/weave build/chapters build/tools/nwpandoc build/nwline $(CHAPTER_FILES)
 	@mkdir -p $(@D) && touch $@
 
 # One rule set per chapter, from the variables build/mk/NN-slug.mk defines.
@@ -253,11 +253,11 @@ define chapter_rules
 $(foreach p,$(PROGRAMS_$(1)),build/tangle/$(1)/$(p).c build/nwline/$(1)/$(p).c) $(foreach s,$(SCRIPTS_$(1)) $(DATA_$(1)),build/tangle/$(1)/$(s)): build/stamps/$(1).tangled ;
 
 # Programs are compiled from the #line copies, so errors name the .nw
-# line and tools/compile adds the chunk; build/tangle/ holds the same code.
+# line and tools/tangle/compile adds the chunk; build/tangle/ holds the same code.
 # LDLIBS_NN-slug is the chapter Makefile's LDLIBS (-pthread, for chapter 6's threads).
-$(foreach p,$(PROGRAMS_$(1)),build/bin/$(p)): build/bin/%: build/nwline/$(1)/%.c tools/compile
+$(foreach p,$(PROGRAMS_$(1)),build/bin/$(p)): build/bin/%: build/nwline/$(1)/%.c tools/tangle/compile
 	$$(call step,CC,$$@)
-	$(Q)tools/compile $$(CC) $$(CFLAGS) -o $$@ $$< $(LDLIBS_$(1))
+	$(Q)tools/tangle/compile $$(CC) $$(CFLAGS) -o $$@ $$< $(LDLIBS_$(1))
 
 # An experiment may run any chapter's programs (the lab appendix runs
 # chapter 2's), so it waits for all of them; it runs again when RECORDED
@@ -266,9 +266,9 @@ build/results/$(1)/.done: $$(ALL_PROGRAMS) \
                           $(foreach s,$(SCRIPTS_$(1)) $(DATA_$(1)),build/tangle/$(1)/$(s)) \
                           $(wildcard chapters/recorded/$(1)/*) \
                           build/stamps/recorded-$(RECORDED) \
-                          tools/results-tex tools/tsv2tex | $(DEPS_EXPERIMENTS)
+                          tools/weave/results-tex tools/weave/tsv2tex | $(DEPS_EXPERIMENTS)
 	$$(call step,RUN,build/tangle/$(1)/experiment.sh)
-	$(Q)tools/run-experiment $(1)
+	$(Q)tools/experiments/run-experiment $(1)
 endef
 $(foreach c,$(CHAPTERS),$(eval $(call chapter_rules,$(c))))
 
@@ -276,15 +276,15 @@ $(foreach c,$(CHAPTERS),$(eval $(call chapter_rules,$(c))))
 # sanitized_rule CHAPTER,NAME,COMPILER writes build/bin-NAME/PROGRAM for
 # each of the chapter's programs, with $(SANITIZE_CFLAGS).
 define sanitized_rule
-$(foreach p,$(PROGRAMS_$(1)),build/bin-$(2)/$(p)): build/bin-$(2)/%: build/nwline/$(1)/%.c tools/compile | $(DEPS_BOOK)
+$(foreach p,$(PROGRAMS_$(1)),build/bin-$(2)/$(p)): build/bin-$(2)/%: build/nwline/$(1)/%.c tools/tangle/compile | $(DEPS_BOOK)
 	$$(call step,CC,$$@)
-	$(Q)tools/compile $(3) $$(SANITIZE_CFLAGS) -o $$@ $$< $(LDLIBS_$(1))
+	$(Q)tools/tangle/compile $(3) $$(SANITIZE_CFLAGS) -o $$@ $$< $(LDLIBS_$(1))
 endef
 $(foreach c,$(CHAPTERS),$(foreach s,$(SANITIZERS),$(eval $(call sanitized_rule,$(c),$(firstword $(subst :, ,$(s))),$(lastword $(subst :, ,$(s)))))))
 
-$(VALGRIND_PROGRAMS): build/bin-valgrind/%: build/bin/% tools/valgrind-wrap
+$(VALGRIND_PROGRAMS): build/bin-valgrind/%: build/bin/% tools/experiments/valgrind-wrap
 	@mkdir -p $(@D)
-	$(Q)printf '#!/bin/sh\nexec %s %s "$$@"\n' $(CURDIR)/tools/valgrind-wrap $(CURDIR)/$< > $@ && \
+	$(Q)printf '#!/bin/sh\nexec %s %s "$$@"\n' $(CURDIR)/tools/experiments/valgrind-wrap $(CURDIR)/$< > $@ && \
 	    chmod +x $@
 
 # SPARC builds (static, for qemu-sparc64) of program $(2) of chapter $(1):
@@ -292,9 +292,9 @@ $(VALGRIND_PROGRAMS): build/bin-valgrind/%: build/bin/% tools/valgrind-wrap
 # another chapter's programs (the lab appendix runs chapter 2's). A
 # program is still defined once, in its own chapter.
 define sparc_rule
-build/bin/sparc64/$(2): build/nwline/$(1)/$(2).c tools/compile
+build/bin/sparc64/$(2): build/nwline/$(1)/$(2).c tools/tangle/compile
 	$$(call step,CC-SPARC,$$@)
-	$(Q)tools/compile $$(SPARC_CC) $$(CFLAGS) -static -o $$@ $$<
+	$(Q)tools/tangle/compile $$(SPARC_CC) $$(CFLAGS) -static -o $$@ $$<
 endef
 $(foreach c,$(CHAPTERS),$(foreach p,$(SPARC_PROGRAMS_$(c)),$(eval $(call sparc_rule,$(c),$(p)))))
 $(foreach c,$(CHAPTERS),$(foreach e,$(SPARC_FROM_$(c)),$(eval $(call sparc_rule,$(firstword $(subst :, ,$(e))),$(lastword $(subst :, ,$(e)))))))
@@ -309,7 +309,7 @@ SEED_LISTINGS := $(wildcard chapters/seed/listing-*.txt)
 # changes, so adding a chapter re-typesets and nothing else does.
 build/tex/chapters.tex: FORCE
 	@mkdir -p $(@D)
-	$(Q)tools/chapter-list $(CHAPTERS) > $@.tmp && \
+	$(Q)tools/weave/chapter-list $(CHAPTERS) > $@.tmp && \
 	    if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
 
 build/tex/revision.tex: FORCE
@@ -318,15 +318,15 @@ build/tex/revision.tex: FORCE
 	    if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
 
 # The seed report's listing captions (chapters/seed/), for \seedlisting.
-build/tex/seed-listings.tex: chapters/seed/listings.tsv tools/seed-captions
+build/tex/seed-listings.tex: chapters/seed/listings.tsv tools/weave/seed-captions
 	@mkdir -p $(@D)
-	$(Q)tools/seed-captions $< > $@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
+	$(Q)tools/weave/seed-captions $< > $@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
 
 build/workbook.pdf: $(BOOK_SOURCES) $(WOVEN) build/tex/chapters.tex build/tex/revision.tex \
                     build/tex/seed-listings.tex $(SEED_LISTINGS) \
-                    $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) tools/latex
+                    $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) tools/weave/latex
 	$(call step,LATEX,$@)
-	$(Q)tools/latex book/workbook.tex $@
+	$(Q)tools/weave/latex book/workbook.tex $@
 
 # The build manual, from manual/*.nw woven with the chapters (a manual's
 # chunk may use a chapter's: it shows the book's number, C12), into
@@ -335,12 +335,12 @@ build/workbook.pdf: $(BOOK_SOURCES) $(WOVEN) build/tex/chapters.tex build/tex/re
 build/stamps/woven-manual: $(CHAPTER_FILES) $(MANUAL_FILES) $(WEAVE_TOOLS) \
                            $(CHAPTERS:%=build/stamps/%.tangled) | $(DEPS_BOOK)
 	$(call step,WEAVE,manual/*.nw)
-	$(Q)tools/weave -e manual build/manual build/tools/nwpandoc build/nwline $(CHAPTER_FILES)
+	$(Q)tools/weave/weave -e manual build/manual build/tools/nwpandoc build/nwline $(CHAPTER_FILES)
 	@mkdir -p $(@D) && touch $@
 
 build/tex/manual-chapters.tex: FORCE
 	@mkdir -p $(@D)
-	$(Q)tools/chapter-list -m $(CHAPTERS) -- $(MANUAL) > $@.tmp && \
+	$(Q)tools/weave/chapter-list -m $(CHAPTERS) -- $(MANUAL) > $@.tmp && \
 	    if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
 
 # The book's chunk tags (22a: the first chunk of page 22), for the
@@ -356,28 +356,28 @@ build/tex/book-chunks.tex: build/workbook.pdf
 
 build/construcao.pdf: $(BOOK_SOURCES) build/stamps/woven-manual build/tex/manual-chapters.tex build/tex/book-chunks.tex \
                       build/tex/revision.tex build/tex/seed-listings.tex \
-                      $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) build/workbook.pdf tools/latex
+                      $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) build/workbook.pdf tools/weave/latex
 	$(call step,LATEX,$@)
-	$(Q)tools/latex book/construcao.tex $@
+	$(Q)tools/weave/latex book/construcao.tex $@
 
 # ------------------------------------------------------------------ html
 
 # The HTML edition: the same noweb pipeline as the PDF's, up to the
 # cross-references, then nwpandoc -t html with the book's macros in
-# tools/html-macros.lua and the pages by tools/nwhtml (tools/weave -t html).
+# tools/html/html-macros.lua and the pages by tools/html/nwhtml (tools/weave/weave -t html).
 # It reads the same results, transcripts and seed listings as the PDF, and
 # writes build/html/ whole or not at all. The student edition: no solution.
 # Each tangled program gets a page (build/tangle/ -> programas/NN-slug/),
 # and the search is Debian's lunr.js with book/busca.js. The build manual
 # (manual/*.nw) has its pages in build/html/construcao/, written with the
 # book's (-e manual); the student's package (make dist) leaves them out.
-HTML_TOOLS := tools/nwhtml tools/html-macros.lua book/caderno.css book/busca.js
+HTML_TOOLS := tools/html/nwhtml tools/html/html-macros.lua book/caderno.css book/busca.js
 build/html/index.html: $(CHAPTER_FILES) $(MANUAL_FILES) $(WEAVE_TOOLS) $(HTML_TOOLS) \
                        $(CHAPTERS:%=build/stamps/%.tangled) \
                        $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) $(SEED_LISTINGS) \
                        chapters/seed/listings.tsv book/como-usar.tex book/referencias.tex | $(DEPS_BOOK)
 	$(call step,HTML,build/html)
-	$(Q)tools/weave -t html -e manual build/html build/tools/nwpandoc build/nwline $(CHAPTER_FILES)
+	$(Q)tools/weave/weave -t html -e manual build/html build/tools/nwpandoc build/nwline $(CHAPTER_FILES)
 
 # ------------------------------------------------------------------ lint
 
@@ -412,7 +412,7 @@ $(foreach g,$(GRADE_TESTS),$(foreach t,cppcheck clang-tidy,\
 
 # The HTML edition (build/html/). Its figures are the PDF's: each
 # figures/NAME.tex typeset alone, over the book's style and this build's
-# results, and turned into build/html/figuras/NAME.svg by tools/figure-svg
+# results, and turned into build/html/figuras/NAME.svg by tools/html/figure-svg
 # (pdflatex, then pdftocairo -svg: no font or file outside the SVG). The
 # pages refer to them as figuras/NAME.svg.
 HTML_FIGURES := $(patsubst figures/%.tex,build/html/figuras/%.svg,$(wildcard figures/*.tex))
@@ -433,10 +433,10 @@ HTML_TESTS := tests/test-html-fixtures tests/test-html-site
 $(HTML_SITE): | $(HTML_FIGURES)
 test: $(HTML_FIGURES) $(HTML_SITE)
 
-$(HTML_FIGURES): build/html/figuras/%.svg: figures/%.tex tools/figure-svg $(wildcard book/*.sty) \
+$(HTML_FIGURES): build/html/figuras/%.svg: figures/%.tex tools/html/figure-svg $(wildcard book/*.sty) \
                  $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) | $(DEPS_BOOK)
 	$(call step,SVG,$@)
-	$(Q)tools/figure-svg $< $@
+	$(Q)tools/html/figure-svg $< $@
 
 # ----------------------------------------------------------------- tests
 
@@ -464,7 +464,7 @@ build/tests/test-%: tests/test-%.c $(wildcard tests/testlib.h) | $(DEPS_BOOK)
 	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $< -lcmocka
 
 # The fuzzers. A harness includes the tangled program it fuzzes (or
-# tools/nwpandoc.c); fuzz-options also takes chapter 1's option chunks
+# tools/weave/nwpandoc.c); fuzz-options also takes chapter 1's option chunks
 # whole (tests/fuzz/chunks), and fuzz-command-lines links the programs
 # below, each compiled on its own with main() renamed main_NAME.
 FUZZ_SUPPORT := tests/fuzz/support.c $(wildcard tests/fuzz/*.h)
@@ -476,7 +476,7 @@ FUZZ_NEEDS_numbers := build/tangle/04-dados-binarios/cli-int.c
 FUZZ_NEEDS_options := build/tangle/01-revisao-cliente-servidor/serv-echo.c build/fuzz/chunks/.done
 FUZZ_NEEDS_command-lines := $(FUZZ_PROGRAMS:%=build/fuzz/obj/%.o)
 FUZZ_NEEDS_frames := build/tangle/04-dados-binarios/serv-msg.c
-FUZZ_NEEDS_nwpandoc := tools/nwpandoc.c
+FUZZ_NEEDS_nwpandoc := tools/weave/nwpandoc.c
 # The calls a harness replaces (ld --wrap): the network, up to the first
 # step that shows what a command line meant; recv(), which serves frames.
 FUZZ_WRAPS_command-lines := \
@@ -527,7 +527,7 @@ SOLUTION_FILES := $(wildcard solutions/*.nw)
 SOLUTIONS := build/stamps/solutions
 # One sheet per chapter that has exercises.
 SHEETS = $(patsubst %,build/sheets/%.pdf,$(shell grep -l '^\\exercicio' $(CHAPTER_FILES) | xargs -n 1 basename | sed 's/\.nw$$//'))
-EXERCISE_TOOLS := tools/exercises tools/nwcheck
+EXERCISE_TOOLS := tools/grade/exercises tools/tangle/nwcheck
 
 sheets: $(SHEETS) ## One exercise sheet per chapter, with a header for the student's name: build/sheets/NN-slug.pdf
 
@@ -539,26 +539,26 @@ solutions: $(SOLUTIONS) ## Tangle the reference solutions into build/solutions/L
 # make grade: the gradable exercises; EX=2.3 FILE=x.c grades one file,
 # EX=2.3 DIR=folder/ every .c in it (J=N jobs, default the cores).
 grade: $(SOLUTIONS) | $(DEPS_BOOK) ## List the gradable exercises; EX=2.3 FILE=x.c grades a file, EX=2.3 DIR=d/ a class (J=jobs)
-	$(Q)tools/grade $(if $(J),-j $(J)) $(EX) $(FILE) $(DIR)
+	$(Q)tools/grade/grade $(if $(J),-j $(J)) $(EX) $(FILE) $(DIR)
 
-$(SOLUTIONS): $(CHAPTER_FILES) $(SOLUTION_FILES) tools/tangle-solutions tools/nwcheck | $(DEPS_TANGLE)
+$(SOLUTIONS): $(CHAPTER_FILES) $(SOLUTION_FILES) tools/tangle/tangle-solutions tools/tangle/nwcheck | $(DEPS_TANGLE)
 	$(call step,TANGLE,build/solutions/)
-	$(Q)tools/tangle-solutions build/solutions $(CHAPTER_FILES) $(SOLUTION_FILES)
+	$(Q)tools/tangle/tangle-solutions build/solutions $(CHAPTER_FILES) $(SOLUTION_FILES)
 	@mkdir -p $(@D) && touch $@
 
-# $(SOLUTIONS) first: tools/nwcheck has checked every solution against
+# $(SOLUTIONS) first: tools/tangle/nwcheck has checked every solution against
 # its exercise before the weave places it.
 build/stamps/woven-instructor: $(CHAPTER_FILES) $(SOLUTION_FILES) $(WEAVE_TOOLS) \
                                $(CHAPTERS:%=build/stamps/%.tangled) $(SOLUTIONS) | $(DEPS_BOOK)
 	$(call step,WEAVE,chapters/*.nw solutions/*.nw [instructor])
-	$(Q)tools/weave -e instructor build/chapters-instructor build/tools/nwpandoc build/nwline $(CHAPTER_FILES)
+	$(Q)tools/weave/weave -e instructor build/chapters-instructor build/tools/nwpandoc build/nwline $(CHAPTER_FILES)
 	@mkdir -p $(@D) && touch $@
 
 build/workbook-instructor.pdf: $(BOOK_SOURCES) build/stamps/woven-instructor build/tex/chapters.tex \
                                build/tex/revision.tex build/tex/seed-listings.tex $(SEED_LISTINGS) \
-                               $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) tools/latex
+                               $(CHAPTERS_WITH_EXPERIMENTS:%=build/results/%/.done) tools/weave/latex
 	$(call step,LATEX,$@)
-	$(Q)tools/latex book/workbook-instructor.tex $@
+	$(Q)tools/weave/latex book/workbook-instructor.tex $@
 
 # make test checks the instructor edition and the grader too.
 test: build/workbook-instructor.pdf $(SOLUTIONS)
@@ -577,9 +577,9 @@ endif
 
 # A sheet quotes the book's numbers (Tabela 3.1 do caderno): it reads the
 # labels of the student edition's build/latex/workbook.aux.
-build/sheets/%.pdf: chapters/%.nw build/workbook.pdf tools/sheet $(EXERCISE_TOOLS) | $(DEPS_BOOK)
+build/sheets/%.pdf: chapters/%.nw build/workbook.pdf tools/grade/sheet $(EXERCISE_TOOLS) | $(DEPS_BOOK)
 	$(call step,SHEET,$@)
-	$(Q)tools/sheet $< build/latex/workbook.aux $@
+	$(Q)tools/grade/sheet $< build/latex/workbook.aux $@
 
 # make test checks the sheets.
 test: $(SHEETS)

@@ -1,4 +1,4 @@
-/* busca.js: the HTML edition's search (tools/nwhtml copies it to
+/* busca.js: the HTML edition's search (tools/html/nwhtml copies it to
    build/html/assets/). Every page loads it: it shows the search box of
    the page's header, which is hidden without JavaScript (a page needs no
    script to be read). On busca.html, with lunr.js (Debian's libjs-lunr)

@@ -327,8 +327,8 @@ static void a_chunk_of_one_chapter_is_used_in_another(void **state)
     snprintf(outdir, sizeof outdir, "%s/across/tangle-02", scratch);
     snprintf(linedir, sizeof linedir, "%s/across/nwline/02", scratch);
     struct tl_proc run;
-    int status =
-        tl_runl(&run, 30, "tools/tangle", "-w", one, two, outdir, linedir, (char *)NULL);
+    int status = tl_runl(&run, 30, "tools/tangle/tangle", "-w", one, two, outdir, linedir,
+                         (char *)NULL);
     assert_string_equal(tl_text_str(&run.err), "");
     assert_int_equal(status, 0);
     tl_proc_free(&run);
@@ -360,8 +360,8 @@ static void a_chunk_of_one_chapter_is_used_in_another(void **state)
     snprintf(woven, sizeof woven, "%s/across/woven", scratch);
     char linedirs[700];
     snprintf(linedirs, sizeof linedirs, "%s/across/nwline", scratch);
-    status = tl_runl(&run, 60, "tools/weave", woven, "build/tools/nwpandoc", linedirs, one,
-                     two, (char *)NULL);
+    status = tl_runl(&run, 60, "tools/weave/weave", woven, "build/tools/nwpandoc", linedirs,
+                     one, two, (char *)NULL);
     assert_string_equal(tl_text_str(&run.err), "");
     assert_int_equal(status, 0);
     tl_proc_free(&run);
@@ -417,7 +417,8 @@ static void check_book_refused(const char *name, const char *bad, size_t line,
     write_fixture(name, "02-two", bad, two, sizeof two);
     snprintf(outdir, sizeof outdir, "%s/%s/out", scratch, name);
     struct tl_proc run;
-    int status = tl_runl(&run, 30, "tools/tangle", "-w", one, two, outdir, (char *)NULL);
+    int status =
+        tl_runl(&run, 30, "tools/tangle/tangle", "-w", one, two, outdir, (char *)NULL);
     const char *err = tl_text_str(&run.err);
     print_message("  %s: exit %d: %s", name, status, err);
     assert_int_equal(status, 1);
@@ -454,7 +455,7 @@ static void a_chunk_defined_in_two_chapters_is_refused(void **state)
     snprintf(two, sizeof two, "%s/twice/02-two.nw", scratch);
     snprintf(outdir, sizeof outdir, "%s/twice/out", scratch);
     struct tl_proc run;
-    tl_runl(&run, 30, "tools/tangle", "-w", one, two, outdir, (char *)NULL);
+    tl_runl(&run, 30, "tools/tangle/tangle", "-w", one, two, outdir, (char *)NULL);
     char first[800];
     snprintf(first, sizeof first, "%s:3", one);
     if (strstr(tl_text_str(&run.err), first) == NULL)
@@ -502,13 +503,14 @@ static void a_misspelt_use_is_named_with_its_line(void **state)
                        5, "<<say helo>>");
 }
 
-/* make tangle runs tools/tangle again when tools/tangle-stale says so: a
+/* make tangle runs tools/tangle/tangle again when tools/tangle/tangle-stale says so: a
  * file of the build's copy (build/tangle/NN-slug/, outdir here) deleted or
  * edited by hand, a changed chapter, a missing stamp. */
 static int stale(const char *stamp, const char *outdir, const char *source)
 {
     struct tl_proc run;
-    int status = tl_runl(&run, 10, "tools/tangle-stale", stamp, outdir, source, (char *)NULL);
+    int status =
+        tl_runl(&run, 10, "tools/tangle/tangle-stale", stamp, outdir, source, (char *)NULL);
     assert_string_equal(tl_text_str(&run.err), "");
     tl_proc_free(&run);
     assert_true(status == 0 || status == 1);
@@ -525,7 +527,7 @@ static void the_builds_copy_is_tangled_again_when_deleted_or_edited(void **state
     snprintf(file, sizeof file, "%s/one.c", outdir);
     assert_true(stale(stamp, outdir, one)); /* never tangled */
     struct tl_proc run;
-    assert_int_equal(tl_runl(&run, 30, "tools/tangle", one, outdir, (char *)NULL), 0);
+    assert_int_equal(tl_runl(&run, 30, "tools/tangle/tangle", one, outdir, (char *)NULL), 0);
     tl_proc_free(&run);
     tl_sleep(0.02);
     tl_write_file(stamp, "");
@@ -533,7 +535,7 @@ static void the_builds_copy_is_tangled_again_when_deleted_or_edited(void **state
 
     assert_int_equal(unlink(file), 0); /* someone deleted one.c */
     assert_true(stale(stamp, outdir, one));
-    assert_int_equal(tl_runl(&run, 30, "tools/tangle", one, outdir, (char *)NULL), 0);
+    assert_int_equal(tl_runl(&run, 30, "tools/tangle/tangle", one, outdir, (char *)NULL), 0);
     tl_proc_free(&run);
     assert_int_equal(access(file, R_OK), 0);
     tl_sleep(0.02);
@@ -543,7 +545,7 @@ static void the_builds_copy_is_tangled_again_when_deleted_or_edited(void **state
     tl_sleep(0.02);
     tl_write_file(file, "/* edited by hand */\n"); /* ... or edited it */
     assert_true(stale(stamp, outdir, one));
-    assert_int_equal(tl_runl(&run, 30, "tools/tangle", one, outdir, (char *)NULL), 0);
+    assert_int_equal(tl_runl(&run, 30, "tools/tangle/tangle", one, outdir, (char *)NULL), 0);
     tl_proc_free(&run);
     struct tl_text text;
     read_or_fail(file, &text);
@@ -622,12 +624,12 @@ static void a_use_is_a_real_use(void **state)
     snprintf(linedir, sizeof linedir, "%s/uses/nwline/01-uses", scratch);
     struct tl_proc run;
     assert_int_equal(
-        tl_runl(&run, 30, "tools/tangle", chapter, outdir, linedir, (char *)NULL), 0);
+        tl_runl(&run, 30, "tools/tangle/tangle", chapter, outdir, linedir, (char *)NULL), 0);
     tl_proc_free(&run);
     snprintf(woven, sizeof woven, "%s/uses/woven", scratch);
     snprintf(linedir, sizeof linedir, "%s/uses/nwline", scratch);
-    int status = tl_runl(&run, 60, "tools/weave", woven, "build/tools/nwpandoc", linedir,
-                         chapter, (char *)NULL);
+    int status = tl_runl(&run, 60, "tools/weave/weave", woven, "build/tools/nwpandoc",
+                         linedir, chapter, (char *)NULL);
     assert_string_equal(tl_text_str(&run.err), "");
     assert_int_equal(status, 0);
     tl_proc_free(&run);
@@ -708,7 +710,7 @@ static void the_book_has_no_build_manual_content(void **state)
         "echo-load: main",
         "grade-sandbox",
         "Makefile: build the programs with cc, run the experiment",
-        "tools/tidycheck",
+        "tools/html/tidycheck",
     };
     struct tl_text book;
     pdf_text(&book);

@@ -155,13 +155,13 @@ static void install_deps_is_silent_when_nothing_is_missing(void **state)
 
 /* ------------------------------------------------------------ latex */
 
-/* tools/latex runs in a scratch tree shaped like the project's: book/ for
+/* tools/weave/latex runs in a scratch tree shaped like the project's: book/ for
  * the master document, build/ for everything made. */
 static int run_latex(const char *tree, const char *master, struct tl_proc *run)
 {
     char command[2000];
-    snprintf(command, sizeof command, "cd '%s' && '%s/tools/latex' '%s' build/out.pdf", tree,
-             getenv("PWD") ? getenv("PWD") : ".", master);
+    snprintf(command, sizeof command, "cd '%s' && '%s/tools/weave/latex' '%s' build/out.pdf",
+             tree, getenv("PWD") ? getenv("PWD") : ".", master);
     return tl_sh(run, 120, command);
 }
 
@@ -268,13 +268,13 @@ static void a_compiler_error_names_the_nw_line_and_chunk(void **state)
 
     struct tl_proc run;
     assert_int_equal(
-        tl_runl(&run, 30, "tools/tangle", chapter, outdir, linedir, (char *)NULL), 0);
+        tl_runl(&run, 30, "tools/tangle/tangle", chapter, outdir, linedir, (char *)NULL), 0);
     tl_proc_free(&run);
 
     char source[700], expected_line[800], expected_chunk[800];
     snprintf(source, sizeof source, "%s/broken.c", linedir);
-    int status = tl_runl(&run, 60, "tools/compile", "cc", "-std=c11", "-Wall", "-Werror",
-                         "-o", binary, source, (char *)NULL);
+    int status = tl_runl(&run, 60, "tools/tangle/compile", "cc", "-std=c11", "-Wall",
+                         "-Werror", "-o", binary, source, (char *)NULL);
     print_message("  compile: exit %d:\n%s", status, run.err.data);
     assert_int_not_equal(status, 0);
     /* "greeting" is on line 11 of the .nw, in <<print a greeting>>. */
@@ -298,7 +298,8 @@ static void a_removed_root_leaves_no_stale_file(void **state)
     tl_write_file(chapter, "<<a.c>>=\nint a;\n@\n<<b.c>>=\nint b;\n@\n"
                            "<<Makefile>>=\nPROGRAMS = a b\n@\n");
     struct tl_proc run;
-    assert_int_equal(tl_runl(&run, 30, "tools/tangle", chapter, outdir, (char *)NULL), 0);
+    assert_int_equal(tl_runl(&run, 30, "tools/tangle/tangle", chapter, outdir, (char *)NULL),
+                     0);
     tl_proc_free(&run);
     snprintf(path, sizeof path, "%s/b.c", outdir);
     assert_int_equal(access(path, F_OK), 0);
@@ -306,7 +307,8 @@ static void a_removed_root_leaves_no_stale_file(void **state)
     tl_write_file(path, "a program\n");
 
     tl_write_file(chapter, "<<a.c>>=\nint a;\n@\n<<Makefile>>=\nPROGRAMS = a\n@\n");
-    assert_int_equal(tl_runl(&run, 30, "tools/tangle", chapter, outdir, (char *)NULL), 0);
+    assert_int_equal(tl_runl(&run, 30, "tools/tangle/tangle", chapter, outdir, (char *)NULL),
+                     0);
     tl_proc_free(&run);
     snprintf(path, sizeof path, "%s/b.c", outdir);
     assert_int_equal(access(path, F_OK), -1);
@@ -515,8 +517,8 @@ static void chapters_are_numbered_by_file_and_appendices_lettered(void **state)
 {
     (void)state;
     struct tl_proc run;
-    assert_int_equal(tl_runl(&run, 10, "tools/chapter-list", "02-a", "05-b", "90-lab", "91-c",
-                             (char *)NULL),
+    assert_int_equal(tl_runl(&run, 10, "tools/weave/chapter-list", "02-a", "05-b", "90-lab",
+                             "91-c", (char *)NULL),
                      0);
     assert_string_equal(run.out.data, "\\workbookresults{02-a}\n"
                                       "\\workbookresults{05-b}\n"
@@ -542,7 +544,7 @@ static void tsv2tex_escapes_latex_and_refuses_ragged_rows(void **state)
     tl_write_file(ragged, "a\tb\n1\t2\n3\n");
 
     struct tl_proc run;
-    assert_int_equal(tl_runl(&run, 10, "tools/tsv2tex", good, (char *)NULL), 0);
+    assert_int_equal(tl_runl(&run, 10, "tools/weave/tsv2tex", good, (char *)NULL), 0);
     assert_string_equal(run.out.data, "\\begin{tabular}{@{}lc@{}}\n"
                                       "\\toprule\n"
                                       "\\textbf{name\\_1} & \\textbf{50\\%} \\\\\n"
@@ -553,7 +555,7 @@ static void tsv2tex_escapes_latex_and_refuses_ragged_rows(void **state)
                                       "\\end{tabular}\n");
     tl_proc_free(&run);
 
-    int status = tl_runl(&run, 10, "tools/tsv2tex", ragged, (char *)NULL);
+    int status = tl_runl(&run, 10, "tools/weave/tsv2tex", ragged, (char *)NULL);
     assert_int_not_equal(status, 0);
     char where[700];
     snprintf(where, sizeof where, "%s:3:", ragged);
@@ -572,7 +574,7 @@ static void results_tex_refuses_a_bad_numbers_key(void **state)
 
     struct tl_proc run;
     tl_write_file(numbers, "good-key\t42\n");
-    assert_int_equal(tl_runl(&run, 10, "tools/results-tex", dir, (char *)NULL), 0);
+    assert_int_equal(tl_runl(&run, 10, "tools/weave/results-tex", dir, (char *)NULL), 0);
     tl_proc_free(&run);
     struct tl_text text = {0};
     assert_int_equal(tl_read_file(tex, &text), 0);
@@ -580,7 +582,7 @@ static void results_tex_refuses_a_bad_numbers_key(void **state)
     tl_text_free(&text);
 
     tl_write_file(numbers, "Bad_Key\t42\n");
-    assert_int_not_equal(tl_runl(&run, 10, "tools/results-tex", dir, (char *)NULL), 0);
+    assert_int_not_equal(tl_runl(&run, 10, "tools/weave/results-tex", dir, (char *)NULL), 0);
     assert_non_null(strstr(run.err.data, "numbers.tsv:1"));
     tl_proc_free(&run);
 }
@@ -596,7 +598,7 @@ static int weave_one(const char *dir, const char *name, const char *text, char *
     mkdir(path, 0755);
     snprintf(chapter, size, "%s/%s.nw", path, name);
     tl_write_file(chapter, text);
-    return tl_runl(run, 60, "tools/weave", path, "build/tools/nwpandoc", "no-programs",
+    return tl_runl(run, 60, "tools/weave/weave", path, "build/tools/nwpandoc", "no-programs",
                    chapter, (char *)NULL);
 }
 
@@ -731,10 +733,11 @@ static int weave_and_typeset(const char *tree, const char *chapter_text, struct 
                         "\\input{build/chapters/x.tex}\n\\end{document}\n");
     snprintf(path, sizeof path, "%s/build/out.pdf", tree);
     tl_write_file(path, "the previous PDF\n");
-    snprintf(command, sizeof command,
-             "cd '%s' && '%s/tools/weave' build/chapters '%s/build/tools/nwpandoc' none "
-             "chapters/x.nw && '%s/tools/latex' book/master.tex build/out.pdf",
-             tree, repository(), repository(), repository());
+    snprintf(
+        command, sizeof command,
+        "cd '%s' && '%s/tools/weave/weave' build/chapters '%s/build/tools/nwpandoc' none "
+        "chapters/x.nw && '%s/tools/weave/latex' book/master.tex build/out.pdf",
+        tree, repository(), repository(), repository());
     return tl_sh(run, 120, command);
 }
 
@@ -1104,7 +1107,7 @@ static int processes_marked(const char *marker)
 }
 
 /* Ctrl-C during an experiment (SIGINT to the process group, as the
- * terminal sends it to make and its children): tools/run-experiment
+ * terminal sends it to make and its children): tools/experiments/run-experiment
  * stops at once, no process it started is left, nothing it wrote stays,
  * and the previous results are as they were. */
 static void an_interrupted_experiment_leaves_nothing_behind(void **state)
@@ -1140,10 +1143,11 @@ static void an_interrupted_experiment_leaves_nothing_behind(void **state)
     setenv(marker, equals + 1, 1);
     *equals = '=';
     char command[1000];
-    snprintf(command, sizeof command, "cd '%s' && exec tools/run-experiment 50-slow", tree);
+    snprintf(command, sizeof command,
+             "cd '%s' && exec tools/experiments/run-experiment 50-slow", tree);
     struct tl_proc run;
     if (tl_proc_start(&run, TL_ARGS("/bin/sh", "-c", command)) == -1)
-        fail_msg("cannot start tools/run-experiment: %s", strerror(errno));
+        fail_msg("cannot start tools/experiments/run-experiment: %s", strerror(errno));
     *equals = '\0';
     unsetenv(marker);
     *equals = '=';

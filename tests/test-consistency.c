@@ -1,9 +1,9 @@
 /* test-consistency: the build's pieces agree with each other.
  *   (a) the results the PDF shows are the ones this build measured;
- *   (b) tools/tangle refuses malformed chapters and keeps good output;
+ *   (b) tools/tangle/tangle refuses malformed chapters and keeps good output;
  *   (c) every tangled C file compiles warning-free with gcc and clang; the
  *       students' Makefiles warn without stopping, the book's build stops;
- *   (d) tools/weave with the nwpandoc filter typesets Markdown, keeps
+ *   (d) tools/weave/weave with the nwpandoc filter typesets Markdown, keeps
  *       [[quotes]], marks root chunks and .nw lines, and refuses a quote
  *       that pandoc would duplicate.
  * Fixtures are written at test time into a temporary directory. */
@@ -55,11 +55,11 @@ static int have(const char *program)
 
 /* ----------------------------------------------------- (a) results */
 
-/* Runs tools/tsv2tex on a TSV and compares with the .tex the book used. */
+/* Runs tools/weave/tsv2tex on a TSV and compares with the .tex the book used. */
 static void check_table(const char *tsv, const char *tex)
 {
     struct tl_proc run;
-    int status = tl_runl(&run, 30, "tools/tsv2tex", tsv, (char *)NULL);
+    int status = tl_runl(&run, 30, "tools/weave/tsv2tex", tsv, (char *)NULL);
     assert_string_equal(run.err.data, "");
     assert_int_equal(status, 0);
     struct tl_text used;
@@ -328,7 +328,7 @@ enum { TANGLED = 3 };
 
 static int tangle(const char *chapter, const char *outdir, struct tl_proc *run)
 {
-    return tl_runl(run, 30, "tools/tangle", chapter, outdir, (char *)NULL);
+    return tl_runl(run, 30, "tools/tangle/tangle", chapter, outdir, (char *)NULL);
 }
 
 /* Writes text as DIR/name.nw and returns its path in path. */
@@ -513,7 +513,7 @@ static void a_declared_but_absent_root_is_refused(void **state)
  * name) writes roots of that chapter: its script and Makefile, which the
  * student's book does not print. Book: BOOK/chapters/07-x.nw and
  * BOOK/manual/07-x.nw (and MANUAL_EXTRA as BOOK/manual/08-y.nw); returns
- * tools/tangle's exit status for chapter 07-x into BOOK/out. */
+ * tools/tangle/tangle's exit status for chapter 07-x into BOOK/out. */
 static int tangle_with_manual(const char *book, const char *chapter_text,
                               const char *manual_text, const char *manual_extra,
                               struct tl_proc *run)
@@ -535,7 +535,7 @@ static int tangle_with_manual(const char *book, const char *chapter_text,
     snprintf(chapter, sizeof chapter, "%s/%s/chapters/07-x.nw", scratch, book);
     tl_write_file(chapter, chapter_text);
     snprintf(outdir, sizeof outdir, "%s/%s/out", scratch, book);
-    return tl_runl(run, 30, "tools/tangle", chapter, outdir, (char *)NULL);
+    return tl_runl(run, 30, "tools/tangle/tangle", chapter, outdir, (char *)NULL);
 }
 
 static const char chapter_without_plumbing[] =
@@ -557,7 +557,7 @@ static void the_manual_writes_its_chapters_roots(void **state)
     int status = tangle_with_manual("manual-good", chapter_without_plumbing,
                                     manual_of_chapter, NULL, &run);
     if (status != 0)
-        fail_msg("tools/tangle failed: %s", tl_text_str(&run.err));
+        fail_msg("tools/tangle/tangle failed: %s", tl_text_str(&run.err));
     tl_proc_free(&run);
     static const char *const files[] = {"hello.c", "run.sh", "Makefile"};
     static const char *const from[] = {"chapters/07-x.nw", "manual/07-x.nw",
@@ -757,15 +757,15 @@ static size_t line_number_of(const char *text, const char *line, size_t after)
     return 0;
 }
 
-/* Weaves one chapter, NAME.nw, as a book of its own: tools/weave writes
+/* Weaves one chapter, NAME.nw, as a book of its own: tools/weave/weave writes
  * NAME.tex beside it (output names that file) and index.tex. */
 static int weave(const char *chapter, const char *output, struct tl_proc *run)
 {
     (void)output;
     char programs[600];
     snprintf(programs, sizeof programs, "%s/no-programs", scratch);
-    return tl_runl(run, 60, "tools/weave", scratch, "build/tools/nwpandoc", programs, chapter,
-                   (char *)NULL);
+    return tl_runl(run, 60, "tools/weave/weave", scratch, "build/tools/nwpandoc", programs,
+                   chapter, (char *)NULL);
 }
 
 static void weave_typesets_markdown_and_keeps_noweb(void **state)

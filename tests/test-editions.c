@@ -9,7 +9,7 @@
  *   exercise and before the next one;
  * - each sheet (build/sheets/NN-slug.pdf) has the header (Nome, RA,
  *   Data), every exercise of its chapter with its label and title
- *   (tools/exercises), and no solution; the book numbers the exercises
+ *   (tools/grade/exercises), and no solution; the book numbers the exercises
  *   the same way.
  *
  * Text comes from pdftotext, with lines joined and words broken at a
@@ -170,7 +170,7 @@ static void the_instructor_edition_has_every_solution(void **state)
     char *text = pdf_text("build/workbook-instructor.pdf");
     /* Where each exercise's heading is, in the book's order. */
     // NOLINTNEXTLINE(cert-env33-c): a shell command, on purpose
-    FILE *pipe = popen("tools/exercises chapters/[0-9][0-9]-*.nw", "r");
+    FILE *pipe = popen("tools/grade/exercises chapters/[0-9][0-9]-*.nw", "r");
     assert_non_null(pipe);
     struct {
         char label[16];
@@ -182,7 +182,7 @@ static void the_instructor_edition_has_every_solution(void **state)
         char difficulty[4], title[300], heading[400];
         if (sscanf(line, "%15[^\t]\t%3[^\t]\t%299[^\t]", exercise[exercises].label,
                    difficulty, title) != 3)
-            fail_msg("tools/exercises wrote \"%s\"", line);
+            fail_msg("tools/grade/exercises wrote \"%s\"", line);
         exercise_heading(heading, sizeof heading, exercise[exercises].label,
                          tl_to_long(difficulty, "the difficulty"), title);
         exercise[exercises].at = strstr(text, heading);
@@ -225,7 +225,7 @@ static void every_sheet_has_its_exercises_and_no_solution(void **state)
     (void)state;
     /* A shell pipeline, on purpose. */
     // NOLINTNEXTLINE(cert-env33-c)
-    FILE *pipe = popen("tools/exercises chapters/[0-9][0-9]-*.nw", "r");
+    FILE *pipe = popen("tools/grade/exercises chapters/[0-9][0-9]-*.nw", "r");
     assert_non_null(pipe);
     char line[600], sheet_of[256] = "", *sheet = NULL, *book = pdf_text("build/workbook.pdf");
     size_t sheets = 0, exercises = 0;
@@ -233,7 +233,7 @@ static void every_sheet_has_its_exercises_and_no_solution(void **state)
         char label[16], difficulty[4], title[300], where[256];
         if (sscanf(line, "%15[^\t]\t%3[^\t]\t%299[^\t]\t%255[^\n]", label, difficulty, title,
                    where) != 4)
-            fail_msg("tools/exercises wrote \"%s\"", line);
+            fail_msg("tools/grade/exercises wrote \"%s\"", line);
         char chapter[256];
         snprintf(chapter, sizeof chapter, "%s", where);
         *strrchr(chapter, '.') = '\0'; /* chapters/NN-slug */

@@ -1,7 +1,7 @@
-/* test-grade: the autograder (tools/grade, make grade) graded.
+/* test-grade: the autograder (tools/grade/grade, make grade) graded.
  *
  * - `make grade` lists at least five gradable exercises, each with the
- *   label and title the book prints (tools/exercises);
+ *   label and title the book prints (tools/grade/exercises);
  * - for every gradable exercise (tests/grade/LABEL/), a class of
  *   submissions graded as a folder: the reference solution from the
  *   chapter (build/solutions/LABEL/) passes every test; each wrong variant
@@ -76,15 +76,15 @@ static void lists_the_gradable_exercises(void **state)
     (void)state;
     TL_SKIP_WITHOUT_SOLUTIONS();
     struct tl_proc grade;
-    assert_int_equal(tl_runl(&grade, 30, "tools/grade", (const char *)NULL), 0);
+    assert_int_equal(tl_runl(&grade, 30, "tools/grade/grade", (const char *)NULL), 0);
     const char *out = tl_text_str(&grade.out);
     if (tl_count_lines(out) < 5)
         fail_msg("make grade lists %zu exercises, expected at least 5:\n%s",
                  tl_count_lines(out), out);
     static char book[64][256];
     size_t book_count;
-    read_lines_of("tools/exercises chapters/[0-9][0-9]-*.nw | cut -f 1,3", book, &book_count,
-                  64);
+    read_lines_of("tools/grade/exercises chapters/[0-9][0-9]-*.nw | cut -f 1,3", book,
+                  &book_count, 64);
     for (size_t i = 0; i < label_count; i++) {
         char expected[300] = "";
         for (size_t j = 0; j < book_count; j++) {
@@ -277,10 +277,11 @@ static void every_exercise_grades_its_class(void **state)
         tl_text_append(&command, labels[i], strlen(labels[i]));
     }
     char tail[512];
-    snprintf(tail, sizeof tail,
-             "; do GRADE_GRADES=%s/grades tools/grade -j 3 $ex %s/$ex > %s/$ex.log 2>&1 & "
-             "done; wait",
-             class_dir, class_dir, class_dir);
+    snprintf(
+        tail, sizeof tail,
+        "; do GRADE_GRADES=%s/grades tools/grade/grade -j 3 $ex %s/$ex > %s/$ex.log 2>&1 & "
+        "done; wait",
+        class_dir, class_dir, class_dir);
     tl_text_append(&command, tail, strlen(tail));
     struct tl_proc grade;
     double started = tl_now();
@@ -345,26 +346,26 @@ static void one_file_sets_the_exit_status(void **state)
     char solution[128], path[300];
     conf("2.3", "solution", solution, sizeof solution);
     snprintf(path, sizeof path, "build/solutions/2.3/%s", solution);
-    if (tl_runl(&grade, 60, "tools/grade", "2.3", path, (const char *)NULL) != 0)
+    if (tl_runl(&grade, 60, "tools/grade/grade", "2.3", path, (const char *)NULL) != 0)
         fail_msg("grading the reference of 2.3 exits %d:\n%s", grade.status,
                  tl_text_str(&grade.out));
     if (strstr(tl_text_str(&grade.out), "score 9/9\n") == NULL)
         fail_msg("no \"score 9/9\" line:\n%s", tl_text_str(&grade.out));
     tl_proc_free(&grade);
-    if (tl_runl(&grade, 60, "tools/grade", "2.3", "solutions/wrong/2.3/one-recv.c",
+    if (tl_runl(&grade, 60, "tools/grade/grade", "2.3", "solutions/wrong/2.3/one-recv.c",
                 (const char *)NULL) != 1)
         fail_msg("grading a wrong variant exits %d, expected 1:\n%s", grade.status,
                  tl_text_str(&grade.out));
     tl_proc_free(&grade);
-    if (tl_runl(&grade, 30, "tools/grade", "9.9", path, (const char *)NULL) != 2 ||
+    if (tl_runl(&grade, 30, "tools/grade/grade", "9.9", path, (const char *)NULL) != 2 ||
         strstr(tl_text_str(&grade.err), "no exercise 9.9") == NULL)
         fail_msg("an exercise the book does not have: exit %d, stderr %s", grade.status,
                  tl_text_str(&grade.err));
     tl_proc_free(&grade);
     /* A scratch folder it cannot write: one line saying so, exit 2. */
     char command[600];
-    snprintf(command, sizeof command, "GRADE_WORK=/proc/no-such-folder tools/grade 2.3 %s",
-             path);
+    snprintf(command, sizeof command,
+             "GRADE_WORK=/proc/no-such-folder tools/grade/grade 2.3 %s", path);
     if (tl_sh(&grade, 30, command) != 2 ||
         strstr(tl_text_str(&grade.err),
                "grade: cannot write the scratch folder /proc/no-such-folder/2.3") == NULL)
@@ -447,7 +448,7 @@ static const char hostile_source[] =
 static int processes_of_grading_users(void)
 {
     struct tl_proc ps;
-    /* Only the users no grading holds now (tools/grade's slot locks): a
+    /* Only the users no grading holds now (tools/grade/grade's slot locks): a
      * grading that runs meanwhile, in another tree, has processes too. */
     tl_sh(&ps, 10,
           "for uid in $(ps -e -o uid= | awk '$1 >= 61000 && $1 < 65000' | sort -u); do "
@@ -509,8 +510,8 @@ static void a_hostile_submission_stays_inside(void **state)
     int had_grades = stat("build/grades/2.3.csv", &before) == 0;
 
     char command[1200];
-    snprintf(command, sizeof command, "GRADE_GRADES=%s/out tools/grade -j 3 2.3 %s", class,
-             class);
+    snprintf(command, sizeof command, "GRADE_GRADES=%s/out tools/grade/grade -j 3 2.3 %s",
+             class, class);
     struct tl_proc grade;
     double started = tl_now();
     tl_sh(&grade, 250, command);
@@ -582,10 +583,11 @@ static void grades_without_root_and_says_so(void **state)
     }
     struct tl_proc check;
     char command[2400];
-    snprintf(command, sizeof command,
-             "%stest -r chapters/01-revisao-cliente-servidor.nw -a -x tools/grade -a -r "
-             "tests/grade/grade.h",
-             as_nobody);
+    snprintf(
+        command, sizeof command,
+        "%stest -r chapters/01-revisao-cliente-servidor.nw -a -x tools/grade/grade -a -r "
+        "tests/grade/grade.h",
+        as_nobody);
     if (tl_sh(&check, 10, command) != 0) {
         tl_proc_free(&check);
         printf("skip: user nobody cannot read the repository's files in %s (a clone made "
@@ -628,7 +630,7 @@ static void grades_without_root_and_says_so(void **state)
 
     snprintf(command, sizeof command,
              "export GRADE_WORK=%s/work GRADE_GRADES=%s/grades GRADE_SLOTS=%s/slots; "
-             "%stools/grade -j 2 2.3 %s/class && %stools/grade 5.1 %s",
+             "%stools/grade/grade -j 2 2.3 %s/class && %stools/grade/grade 5.1 %s",
              place, place, place, as_nobody, place, as_nobody, program);
     struct tl_proc grade;
     double started = tl_now();

@@ -1,4 +1,4 @@
-/* test-html: the HTML edition, build/html/ (make html; tools/weave -t html).
+/* test-html: the HTML edition, build/html/ (make html; tools/weave/weave -t html).
  *
  * - every chapter and appendix of chapters/ has its page NN-slug.html,
  *   in pt-BR, utf-8, with the viewport, its heading, and the contents
@@ -13,7 +13,7 @@
  *   each \input figure has its <img> with an alt text;
  * - the contents (index.html) number tables, figures, transcripts, the
  *   seed's listings and the programs as the PDF's lists do;
- * - every exercise (tools/exercises) has its label, stars and title;
+ * - every exercise (tools/grade/exercises) has its label, stars and title;
  * - the lab's page says where its results come from, as the PDF does;
  * - the student site has no solution (tests/solution-phrases);
  * - every C file the build tangles (build/tangle/NN-slug/FILE.c) has its
@@ -148,7 +148,7 @@ static void unescape(char *text)
     *out = '\0';
 }
 
-/* text as HTML escapes it (tools/nwhtml: Python's html.escape). */
+/* text as HTML escapes it (tools/html/nwhtml: Python's html.escape). */
 static void escape(const char *text, char *out, size_t size)
 {
     size_t n = 0;
@@ -627,20 +627,20 @@ static void the_contents_number_things_as_the_pdf(void **state)
     }
 }
 
-/* Every exercise of tools/exercises, with its label, stars and title,
+/* Every exercise of tools/grade/exercises, with its label, stars and title,
  * on its chapter's page: "Exercício 2.3 ★★☆ Title.". */
 static void every_exercise_has_its_label_and_title(void **state)
 {
     (void)state;
     struct tl_proc run;
-    int status = tl_sh(&run, 30, "tools/exercises chapters/[0-9][0-9]-*.nw");
+    int status = tl_sh(&run, 30, "tools/grade/exercises chapters/[0-9][0-9]-*.nw");
     assert_int_equal(status, 0);
     size_t count = 0;
     for (const char *line = tl_text_str(&run.out); *line != '\0'; count++) {
         char label[16], difficulty[4], title[300], where[256];
         if (sscanf(line, "%15[^\t]\t%3[^\t]\t%299[^\t]\t%255[^\n]", label, difficulty, title,
                    where) != 4)
-            fail_msg("tools/exercises wrote \"%s\"", line);
+            fail_msg("tools/grade/exercises wrote \"%s\"", line);
         char page[300];
         snprintf(page, sizeof page, "%.*s.html", (int)(strrchr(where, '.') - where - 9),
                  where + strlen("chapters/"));
@@ -860,7 +860,7 @@ static void an_unknown_command_fails_with_its_line(void **state)
     /* Chapter 2 with "\foo{bar}" on its line 5, the others as they are. */
     snprintf(command, sizeof command,
              "cp chapters/*.nw '%s'/ && sed -i '5s/$/ \\\\foo{bar}/' '%s'/02-*.nw && "
-             "tools/weave -t html '%s/site' build/tools/nwpandoc build/nwline '%s'/*.nw",
+             "tools/weave/weave -t html '%s/site' build/tools/nwpandoc build/nwline '%s'/*.nw",
              dir, dir, dir, dir);
     weave_fails_at_foo(dir, command, 60, "02-fronteiras-de-mensagens.nw");
 }
@@ -875,7 +875,7 @@ static void an_unknown_command_in_the_manual_leaves_no_site(void **state)
         command, sizeof command,
         "mkdir '%s/chapters' '%s/manual' && cp chapters/*.nw '%s/chapters/' && "
         "cp manual/*.nw '%s/manual/' && sed -i '5s/$/ \\\\foo{bar}/' '%s'/manual/02-*.nw && "
-        "tools/weave -t html -e manual '%s/site' build/tools/nwpandoc build/nwline "
+        "tools/weave/weave -t html -e manual '%s/site' build/tools/nwpandoc build/nwline "
         "'%s'/chapters/*.nw",
         dir, dir, dir, dir, dir, dir, dir);
     weave_fails_at_foo(dir, command, 120, "manual/02-fronteiras-de-mensagens.nw");

@@ -10,7 +10,7 @@
  *    container's remount error, a PATH without `tc`, a `tc` whose kernel
  *    has no tbf, a qemu-sparc64 that cannot run the SPARC programs, and
  *    running as nobody. Each time the experiment, run as the Makefile runs
- *    it (tools/run-experiment: BINDIR and an output directory), exits 0,
+ *    it (tools/experiments/run-experiment: BINDIR and an output directory), exits 0,
  *    says why on the console and in numbers.tsv (the PDF's lab-source),
  *    copies exactly the recorded run, and leaves no namespace and no
  *    process behind; and it does so in a few seconds;
@@ -257,7 +257,7 @@ static void case_run(struct lab_case *c, const char *path_front, const char *env
     c->seconds = tl_now() - start;
 }
 
-/* A new case that runs SCRIPT BINDIR OUTDIR, as tools/run-experiment
+/* A new case that runs SCRIPT BINDIR OUTDIR, as tools/experiments/run-experiment
  * runs an experiment. */
 static void run_case(struct lab_case *c, const char *script, const char *path_front,
                      const char *environment)

@@ -768,8 +768,9 @@ static void the_ephemeral_table_is_recounted(void **state)
     tl_text_free(&transcript);
 
     struct tl_proc run;
-    assert_int_equal(
-        tl_runl(&run, 30, "tools/tsv2tex", RESULTS "/ephemeral-ports.tsv", (char *)NULL), 0);
+    assert_int_equal(tl_runl(&run, 30, "tools/weave/tsv2tex", RESULTS "/ephemeral-ports.tsv",
+                             (char *)NULL),
+                     0);
     struct tl_text used;
     read_or_fail(RESULTS "/ephemeral-ports.tex", &used);
     assert_string_equal(run.out.data, used.data);

@@ -547,7 +547,7 @@ static const char *number(const char *key)
     return NULL;
 }
 
-/* The LaTeX table the book printed is tools/tsv2tex of this build's TSV. */
+/* The LaTeX table the book printed is tools/weave/tsv2tex of this build's TSV. */
 static void check_table(const char *name)
 {
     char tsv[256], tex[256];
@@ -556,7 +556,7 @@ static void check_table(const char *name)
     struct tl_text used;
     read_result(tex, &used);
     struct tl_proc run;
-    assert_int_equal(tl_runl(&run, 30, "tools/tsv2tex", tsv, (char *)NULL), 0);
+    assert_int_equal(tl_runl(&run, 30, "tools/weave/tsv2tex", tsv, (char *)NULL), 0);
     if (strcmp(run.out.data, used.data) != 0)
         fail_msg("%s is not tsv2tex of %s", tex, tsv);
     tl_proc_free(&run);

@@ -13,7 +13,7 @@
  *       the report is not there;
  *   (b) every listing 02-16 has a file and a caption row;
  *   (c) the listing files have no tab characters;
- *   (d) tools/seed-captions made build/tex/seed-listings.tex, and refuses
+ *   (d) tools/weave/seed-captions made build/tex/seed-listings.tex, and refuses
  *       bad input with one line naming FILE:LINE, writing nothing;
  *   (e) the PDF shows each placed listing (02-16) with its caption, its
  *       first and last lines just below the caption.
@@ -327,7 +327,7 @@ static void the_captions_tex_is_the_tools_output(void **state)
 {
     (void)state;
     struct tl_proc run;
-    int status = tl_runl(&run, 30, "tools/seed-captions", LISTINGS_TSV, (char *)NULL);
+    int status = tl_runl(&run, 30, "tools/weave/seed-captions", LISTINGS_TSV, (char *)NULL);
     assert_string_equal(run.err.data, "");
     assert_int_equal(status, 0);
     struct tl_text used;
@@ -341,7 +341,7 @@ static void the_captions_tex_is_the_tools_output(void **state)
     tl_proc_free(&run);
 }
 
-/* Runs tools/seed-captions on content; it must fail with one line on
+/* Runs tools/weave/seed-captions on content; it must fail with one line on
  * stderr that names FILE:LINE and says why, and print nothing. */
 static void refused(const char *content, int line, const char *why)
 {
@@ -350,7 +350,7 @@ static void refused(const char *content, int line, const char *why)
     tl_write_file(path, content);
     snprintf(where, sizeof where, "seed-captions: %s:%d: ", path, line);
     struct tl_proc run;
-    int status = tl_runl(&run, 30, "tools/seed-captions", path, (char *)NULL);
+    int status = tl_runl(&run, 30, "tools/weave/seed-captions", path, (char *)NULL);
     assert_int_not_equal(status, 0);
     assert_string_equal(run.out.data, "");
     assert_int_equal(tl_count_lines(run.err.data), 1);
@@ -376,7 +376,7 @@ static void seed_captions_refuses_bad_input(void **state)
     snprintf(path, sizeof path, "%s/listings.tsv", scratch);
     tl_write_file(path, "# comment\nlisting\tcaption\n07\t50% de `a_b{}` & $x#~^\\\n");
     struct tl_proc run;
-    assert_int_equal(tl_runl(&run, 30, "tools/seed-captions", path, (char *)NULL), 0);
+    assert_int_equal(tl_runl(&run, 30, "tools/weave/seed-captions", path, (char *)NULL), 0);
     assert_string_equal(run.out.data,
                         "\\defseedcaption{07}{50\\% de \\texttt{a\\_b\\{\\}} \\& "
                         "\\$x\\#\\textasciitilde{}\\textasciicircum{}"

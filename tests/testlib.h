@@ -95,7 +95,7 @@ static inline char *tl_bin(const char *name)
 /* The lab's experiment.sh finds the recorded runs two folders up from its
  * own (../../chapters/recorded/): right from a student's tangle/NN-slug/,
  * not from the book's copy that the build and the tests run,
- * build/tangle/NN-slug/. tools/run-experiment says where they are in
+ * build/tangle/NN-slug/. tools/experiments/run-experiment says where they are in
  * LAB_RECORDED_DIR; so does this, first in main(), for a test that runs
  * the lab's scripts. */
 static inline void tl_lab_recorded_dir(void)

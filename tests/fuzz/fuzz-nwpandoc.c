@@ -1,4 +1,4 @@
-/* fuzz-nwpandoc: the weave's documentation filter, tools/nwpandoc.c, on a
+/* fuzz-nwpandoc: the weave's documentation filter, tools/weave/nwpandoc.c, on a
  * fuzzed noweb pipeline, with pandoc replaced by a stand-in that runs no
  * process (the filter's convert_markdown pointer):
  *   - input without a NUL byte: the pipeline; the stand-in gives the
@@ -86,7 +86,7 @@ static FILE *fuzz_stdin;
 #define free counted_free
 #undef stdin
 #define stdin fuzz_stdin
-#include "../../tools/nwpandoc.c"
+#include "../../tools/weave/nwpandoc.c"
 #undef realloc
 #undef calloc
 #undef strdup

@@ -1,5 +1,5 @@
 /* redirect.h: included right before the code under test (a tangled
- * program, tools/nwpandoc.c): its exit(), atexit(), standard output and
+ * program, tools/weave/nwpandoc.c): its exit(), atexit(), standard output and
  * error go to the harness (fuzz.h); its main() is renamed program_main()
  * unless the harness chose another name. unredirect.h undoes this. The
  * system headers come first, through fuzz.h, so that the macros below

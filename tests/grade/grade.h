@@ -1,9 +1,9 @@
 /* grade.h: what the autograder's tests (tests/grade/LABEL/test.c) share.
  *
- * A test file lists its tests with GRADE_TEST(name), which tools/grade
- * also reads to know them, and ends with GRADE_MAIN(tests). tools/grade
+ * A test file lists its tests with GRADE_TEST(name), which tools/grade/grade
+ * also reads to know them, and ends with GRADE_MAIN(tests). tools/grade/grade
  * runs the test program once per test, "./test NAME", in the sandbox
- * (tools/grade-sandbox), with a time limit; a test passes only if the
+ * (tools/grade/grade-sandbox), with a time limit; a test passes only if the
  * program prints "GRADE-PASS NONCE", NONCE the value the grader put in
  * $GRADE_NONCE for that run. A failing test says why in one line,
  * "GRADE-FAIL: reason", before it stops.

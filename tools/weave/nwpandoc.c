@@ -21,8 +21,8 @@
  * pandoc's YAML metadata blocks are off: a chapter is part of one book,
  * and a block between two "---" lines would silently vanish from it.
  *
- * With -t html (the HTML edition, tools/weave -t html) the chunks become
- * HTML instead, through the Lua filter given with -f (tools/html-macros.lua,
+ * With -t html (the HTML edition, tools/weave/weave -t html) the chunks become
+ * HTML instead, through the Lua filter given with -f (tools/html/html-macros.lua,
  * which turns the book's LaTeX macros into HTML). A marker before each
  * file's first chunk, <!-- NWXFILE FILE -->, tells the filter which
  * chapter it is in; the filter reports a LaTeX command it does not know
@@ -90,7 +90,7 @@ _Noreturn static void die(const char *format, ...)
 }
 
 /* An error at a .nw line: "FILE:LINE: message", the form of the
- * compiler's and tools/nwcheck's, without the program's name. */
+ * compiler's and tools/tangle/nwcheck's, without the program's name. */
 static void die_at(const char *file, size_t line, const char *format, ...)
 {
     va_list args;

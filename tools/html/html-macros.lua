@@ -3,11 +3,11 @@
 -- same data the PDF reads:
 --
 --   \result{KEY}, \ifresultis, \ifresultsequal, \nresult, \nrecvs
---       the values of build/results/*/numbers.tsv (tools/results-tex
+--       the values of build/results/*/numbers.tsv (tools/weave/results-tex
 --       feeds the same to the PDF)
 --   \begin{table}...\resulttable{build/results/C/X.tex}...\end{table}
 --       <table class="result" data-source="X.tsv">, from the TSV X.tex
---       was made from (tools/tsv2tex), with its caption and number
+--       was made from (tools/weave/tsv2tex), with its caption and number
 --   \begin{figure}...\input{figures/X.tex}...\end{figure}
 --       <figure><img class="figure" src="figuras/X.svg" alt="CAPTION">
 --   \transcript{FILE}{CAPTION}{LABEL}   <pre class="transcript">, the file
@@ -17,15 +17,15 @@
 --   \idx, \idxf, \idxc, \idxerr, \idxsig, \idxopt, \idxstate
 --                         the subject index (book/caderno.sty): an anchor
 --                         here, and an entry in index.tsv, from which
---                         tools/nwhtml writes indice-remissivo.html
+--                         tools/html/nwhtml writes indice-remissivo.html
 --   \dificuldade{D}       the stars (como-usar.tex)
 --
 -- and numbers chapters, sections, tables, figures, transcripts and
 -- exercises as the PDF does. A LaTeX command it does not know is an error,
 -- never dropped: "NWXAT K COMMAND: message", K the documentation chunk,
--- which tools/nwpandoc turns into FILE:LINE.
+-- which nwpandoc (tools/weave/nwpandoc.c) turns into FILE:LINE.
 --
--- It runs over the whole book at once (tools/nwpandoc -t html): chunks
+-- It runs over the whole book at once (nwpandoc -t html): chunks
 -- are separated by NWXCHUNKSEPARATORXN paragraphs and each chapter file
 -- starts with <!-- NWXFILE chapters/NN-slug.nw -->. Environment:
 --   WORKBOOK_CHAPTERS   the chapters' names, in order (NN-slug ...)
@@ -36,7 +36,7 @@
 --                       reads labels.tsv instead, and numbers nothing
 --   WORKBOOK_HTML_PAGE  with it, the page it goes on (index.html)
 --   WORKBOOK_MANUAL     the build manual's names (manual/NN-slug.nw), in
---                       order, when its files follow the chapters (tools/weave
+--                       order, when its files follow the chapters (tools/weave/weave
 --                       -t html -e manual): a manual file's page is
 --                       construcao/NN-slug.html, its chapters numbered 1, 2...
 --                       as in build/construcao.pdf, and its \ref{caderno-LABEL}
@@ -128,7 +128,7 @@ local function result(key)
   return value
 end
 
--- The chapters' numbers: NN, or a letter from 90 on (tools/chapter-list).
+-- The chapters' numbers: NN, or a letter from 90 on (tools/weave/chapter-list).
 local numbers = {}
 do
   local letters = "ABCDEFGHIJ"
@@ -353,7 +353,7 @@ local function expand(s, keep_labels)
         i = after
       else
         fail(needle, needle .. " is a LaTeX command the HTML edition does not know"
-          .. " (tools/html-macros.lua)")
+          .. " (tools/html/html-macros.lua)")
       end
     end
   end
@@ -442,7 +442,7 @@ end
 local function html_block(s) return pandoc.RawBlock("html", s) end
 
 -- A TSV as the rows of an HTML table: the first line the header, "#"
--- lines comments, the first column left-aligned (tools/tsv2tex).
+-- lines comments, the first column left-aligned (tools/weave/tsv2tex).
 local function tsv_rows(path, needle)
   local rows, header = {}, nil
   for line in (read_file(path, needle) .. "\n"):gmatch("([^\n]*)\n") do
