@@ -20,6 +20,12 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
 #define SERV_HELLO tl_bin("serv-hello")
 #define CLI_HELLO tl_bin("cli-hello")
 #define SERV_ECHO tl_bin("serv-echo")
@@ -432,6 +438,47 @@ static void clients_report_a_host_that_does_not_resolve(void **state)
                   "cli-echo: ", WORDS("cannot resolve host", "'no-such-host.invalid'"), NULL);
 }
 
+/* In the child, before exec: socket() fails with EACCES from now on (a
+ * seccomp filter, as a sandbox's policy would), and nothing else changes. */
+static void deny_socket(void)
+{
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EACCES & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog program = {(unsigned short)(sizeof filter / sizeof filter[0]), filter};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == -1) {
+        fprintf(stderr, "deny_socket: %s\n", strerror(errno));
+        _exit(127);
+    }
+}
+
+/* When socket() itself fails, a client names that error (it said
+ * "Success" once: errno was saved only when connect() failed). */
+static void clients_name_the_error_of_a_failed_socket(void **state)
+{
+    (void)state;
+    char expected[128];
+    snprintf(expected, sizeof expected, "cannot connect to 127.0.0.1 port 9: %s",
+             strerror(EACCES));
+    tl_before_exec = deny_socket;
+    check_failure(ARGS(CLI_HELLO, "-p", "9", "127.0.0.1"), 1, "cli-hello: ", WORDS(expected),
+                  NULL);
+    check_failure(ARGS(CLI_ECHO, "-p", "9", "127.0.0.1"), 1, "cli-echo: ", WORDS(expected),
+                  NULL);
+}
+
+/* Also when the test failed half-way: the next tests run unchanged. */
+static int allow_socket_again(void **state)
+{
+    (void)state;
+    tl_before_exec = NULL;
+    return 0;
+}
+
 /* ------------------------------------------------------ bad input */
 
 struct program {
@@ -607,6 +654,7 @@ int main(void)
                                         tl_server_teardown),
         cmocka_unit_test(cli_hello_ends_the_greeting_with_a_newline),
         cmocka_unit_test(clients_report_a_host_that_does_not_resolve),
+        cmocka_unit_test_teardown(clients_name_the_error_of_a_failed_socket, allow_socket_again),
         cmocka_unit_test(servers_reject_bad_ports),
         cmocka_unit_test(servers_reject_bad_connection_counts),
         cmocka_unit_test(servers_reject_extra_arguments_and_unknown_options),

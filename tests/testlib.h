@@ -307,6 +307,11 @@ struct tl_proc {
     int timed_out; /* 1 if we killed it after its time limit */
 };
 
+/* Run in the child just before execv() when set: a test that needs the
+ * program to start in a changed world (a system call denied) sets it, runs,
+ * and sets it back to NULL. */
+static void (*tl_before_exec)(void);
+
 /* Starts argv[0] (a path) with stdin from /dev/null, in its own process
  * group so a timeout kills its children too. Returns 0, or -1. */
 static inline int tl_proc_start(struct tl_proc *proc, char *const argv[])
@@ -342,6 +347,8 @@ static inline int tl_proc_start(struct tl_proc *proc, char *const argv[])
         dup2(err[1], STDERR_FILENO);
         close(out[0]), close(out[1]), close(err[0]), close(err[1]);
         signal(SIGPIPE, SIG_DFL);
+        if (tl_before_exec != NULL)
+            tl_before_exec();
         execv(argv[0], argv);
         fprintf(stderr, "testlib: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
