@@ -1,11 +1,12 @@
 /* busca.js: the HTML edition's search (tools/html/nwhtml copies it to
    build/html/assets/). Every page loads it: it shows the search box of
    the page's header, which is hidden without JavaScript (a page needs no
-   script to be read), but on busca.html, which has its own. There,
-   with lunr.js (Debian's libjs-lunr) and the book's sections
+   script to be read), but on busca.html, which has its own. There, with
+   lunr.js (Debian's libjs-lunr) and the book's sections
    (assets/busca-dados.js, written by nwhtml: a script, not JSON, so that
-   it loads from file:// too), it indexes the sections and shows those that have every word of ?q=, each with its
-   page and section title and a link to the section.
+   it loads from file:// too), it indexes the sections and shows those
+   that have every word of ?q=, each with its page and section title and
+   a link to the section.
    Accents do not matter: "conexao" finds "conexão", in the text as in the
    query (fold below). */
 (function () {
