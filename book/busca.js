@@ -1,22 +1,26 @@
 /* busca.js: the HTML edition's search (tools/html/nwhtml copies it to
    build/html/assets/). Every page loads it: it shows the search box of
    the page's header, which is hidden without JavaScript (a page needs no
-   script to be read). On busca.html, with lunr.js (Debian's libjs-lunr)
-   and the book's sections (assets/busca-dados.js, written by nwhtml: a
-   script, not JSON, so that it loads from file:// too), it indexes the
-   sections and shows those that have every word of ?q=, each with its
-   page and section title and a link to the section.
+   script to be read), but on busca.html, which has its own. There, with
+   lunr.js (Debian's libjs-lunr) and the book's sections
+   (assets/busca-dados.js, written by nwhtml: a script, not JSON, so that
+   it loads from file:// too), it indexes the sections and shows those
+   that have every word of ?q=, each with its page and section title and
+   a link to the section.
    Accents do not matter: "conexao" finds "conexão", in the text as in the
    query (fold below). */
 (function () {
   'use strict';
 
-  for (const form of document.querySelectorAll('form.search[hidden]')) form.hidden = false;
-
   const results = document.getElementById('busca-resultados');
   const status = document.getElementById('busca-status');
   const input = document.getElementById('busca-q');
-  if (!results || !status || !input) return; /* a page other than busca.html */
+  /* The header's box, but on busca.html, whose own form is the search:
+     two boxes one above the other there would be one too many. */
+  if (!results || !status || !input) {
+    for (const form of document.querySelectorAll('form.search[hidden]')) form.hidden = false;
+    return; /* a page other than busca.html */
+  }
   const say = text => { status.textContent = text; };
   if (typeof lunr === 'undefined' || !Array.isArray(window.CADERNO_BUSCA)) {
     say('A busca não carregou (assets/lunr.min.js ou assets/busca-dados.js faltam).');
