@@ -12,7 +12,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#define SERV_USAGE "usage: serv-32kb [-p PORT] [-n CONNECTIONS]"
+#define SERV_USAGE "usage: serv-32kb [-p PORT] [-n CONNECTIONS] [-t SECONDS]"
 #define CLI_USAGE "usage: cli-32kb [-p PORT] HOST"
 
 #define check_failure tl_check_failure
@@ -190,7 +190,8 @@ static void every_program_parses_arguments_alike(void **state)
     char path[128], usage[160], prefix[64];
     for (size_t i = 0; i < sizeof servers / sizeof servers[0]; i++) {
         snprintf(path, sizeof path, "%s", tl_bin(servers[i]));
-        snprintf(usage, sizeof usage, "usage: %s [-p PORT] [-n CONNECTIONS]", servers[i]);
+        snprintf(usage, sizeof usage, "usage: %s [-p PORT] [-n CONNECTIONS] [-t SECONDS]",
+                 servers[i]);
         snprintf(prefix, sizeof prefix, "%s: ", servers[i]);
         check_failure(ARGS(path, "-p", " 5"), 2, prefix, WORDS("invalid port", "' 5'"),
                       usage);

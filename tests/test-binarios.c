@@ -708,7 +708,7 @@ static void cli_int_refuses_bad_numbers(void **state)
                      "usage: cli-msg [-p PORT] HOST");
     tl_check_failure(TL_ARGS(tl_bin("serv-msg"), "-n", "0"), 2,
                      "serv-msg: ", TL_WORDS("invalid connection count", "'0'"),
-                     "usage: serv-msg [-p PORT] [-n CONNECTIONS]");
+                     "usage: serv-msg [-p PORT] [-n CONNECTIONS] [-t SECONDS]");
 }
 
 int main(void)

@@ -34,8 +34,8 @@
 #define ACCEPT_VS tl_bin("accept-vs-getpeername")
 #define SERV_ECHO tl_bin("serv-echo")
 
-#define SERV_PEERNAME_USAGE "usage: serv-peername [-p PORT] [-n CONNECTIONS]"
-#define SERV_NOREUSE_USAGE "usage: serv-noreuse [-p PORT] [-n CONNECTIONS]"
+#define SERV_PEERNAME_USAGE "usage: serv-peername [-p PORT] [-n CONNECTIONS] [-t SECONDS]"
+#define SERV_NOREUSE_USAGE "usage: serv-noreuse [-p PORT] [-n CONNECTIONS] [-t SECONDS]"
 #define CLI_SOCKNAME_USAGE "usage: cli-sockname [-p PORT] HOST [LOCALPORT]"
 #define ACCEPT_VS_USAGE "usage: accept-vs-getpeername"
 

@@ -31,9 +31,9 @@
 #define SERV_ECHO tl_bin("serv-echo")
 #define CLI_ECHO tl_bin("cli-echo")
 
-#define SERV_HELLO_USAGE "usage: serv-hello [-p PORT] [-n CONNECTIONS]"
+#define SERV_HELLO_USAGE "usage: serv-hello [-p PORT] [-n CONNECTIONS] [-t SECONDS]"
 #define CLI_HELLO_USAGE "usage: cli-hello [-p PORT] HOST"
-#define SERV_ECHO_USAGE "usage: serv-echo [-p PORT] [-n CONNECTIONS]"
+#define SERV_ECHO_USAGE "usage: serv-echo [-p PORT] [-n CONNECTIONS] [-t SECONDS]"
 #define CLI_ECHO_USAGE "usage: cli-echo [-p PORT] HOST"
 
 #define GREETING "Hello, world!\n"
@@ -479,6 +479,41 @@ static int allow_socket_again(void **state)
     return 0;
 }
 
+/* The text: the default limit of each connection suits a person who stops
+ * to think. A client that connects, says nothing for 30 s, then sends a
+ * line gets its echo (with a 10-s limit it was cut off). */
+static void a_person_who_pauses_for_30_s_is_still_served(void **state)
+{
+    struct tl_proc *server = *state;
+    unsigned port = tl_program_start(server, SERV_ECHO, 1);
+    int fd = tl_connect_loopback(port);
+    tl_sleep(30);
+    send_text(fd, "still here\n");
+    shutdown(fd, SHUT_WR);
+    char got[64];
+    size_t length = 0;
+    double deadline = tl_now() + 10;
+    for (;;) {
+        struct pollfd readable = {fd, POLLIN, 0};
+        int ready = poll(&readable, 1, tl_ms_left(deadline));
+        if (ready == -1 && errno == EINTR)
+            continue;
+        if (ready <= 0)
+            fail_msg("no echo within 10 s after a 30-s pause (%zu bytes)", length);
+        ssize_t n = recv(fd, got + length, sizeof got - 1 - length, 0);
+        if (n == -1)
+            fail_msg("the server cut off a client that paused 30 s: recv: %s", strerror(errno));
+        if (n == 0)
+            break;
+        length += (size_t)n;
+    }
+    close(fd);
+    got[length] = '\0';
+    assert_string_equal(got, "still here\n");
+    assert_int_equal(tl_proc_finish(server, 10), 0);
+    assert_string_equal(tl_text_str(&server->err), "");
+}
+
 /* ------------------------------------------------------ bad input */
 
 struct program {
@@ -524,6 +559,21 @@ static void servers_reject_bad_connection_counts(void **state)
             check_failure(ARGS(tl_bin(p->name), "-n", (char *)counts[i]), 2, p->prefix,
                           WORDS("invalid connection count", quoted, "from 1 to 1000000"),
                           p->usage);
+        }
+    }
+}
+
+static void servers_reject_bad_timeouts(void **state)
+{
+    (void)state;
+    const char *timeouts[] = {"0", "10s", "-3", " 5", "86401", "99999999999999999999999"};
+    for (size_t s = 0; s < 2; s++) {
+        const struct program *p = &servers[s];
+        for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++) {
+            char quoted[40];
+            snprintf(quoted, sizeof quoted, "'%s'", timeouts[i]);
+            check_failure(ARGS(tl_bin(p->name), "-t", (char *)timeouts[i]), 2, p->prefix,
+                          WORDS("invalid timeout", quoted, "from 1 to 86400"), p->usage);
         }
     }
 }
@@ -639,6 +689,8 @@ int main(void)
                                         tl_server_teardown),
         cmocka_unit_test_setup_teardown(a_mebibyte_comes_back_unchanged, tl_server_setup,
                                         tl_server_teardown),
+        cmocka_unit_test_setup_teardown(a_person_who_pauses_for_30_s_is_still_served,
+                                        tl_server_setup, tl_server_teardown),
         cmocka_unit_test_setup_teardown(an_empty_input_ends_cleanly, tl_server_setup,
                                         tl_server_teardown),
         cmocka_unit_test_setup_teardown(the_second_client_waits_for_the_first,
@@ -657,6 +709,7 @@ int main(void)
         cmocka_unit_test_teardown(clients_name_the_error_of_a_failed_socket, allow_socket_again),
         cmocka_unit_test(servers_reject_bad_ports),
         cmocka_unit_test(servers_reject_bad_connection_counts),
+        cmocka_unit_test(servers_reject_bad_timeouts),
         cmocka_unit_test(servers_reject_extra_arguments_and_unknown_options),
         cmocka_unit_test(clients_reject_bad_ports),
         cmocka_unit_test(clients_need_exactly_one_host),
