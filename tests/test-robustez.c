@@ -9,6 +9,9 @@
  *     exits 1 with one line "PROGRAM: write to stdout: ...", for -h and
  *     for a real run (a server with -n 1 and one client; each client
  *     against its server).
+ *   - SIGTERM or SIGINT to the main process of every server that makes
+ *     processes, with a client being served: it ends by that signal and
+ *     leaves no child behind;
  *   - hostile peers of the iterative servers, run with -t 10: one that
  *     connects and sends nothing, or sends 4 MiB to serv-echo and never
  *     reads, holds the server at most those 10 s before a second client is
@@ -322,6 +325,56 @@ static void with_a_full_standard_output_a_server_exits_1(void **state)
     }
 }
 
+/* ---------------------------------------------------- stopping */
+
+/* Every server that makes processes, stopped with SIGTERM (kill, systemd,
+ * docker) or SIGINT sent to its main process alone, while a client is
+ * being served: the server ends by that signal (143 or 130, as without a
+ * handler), and no child of it is left, running or zombie. */
+static void sigterm_or_sigint_stops_every_process_of_a_server(void **state)
+{
+    (void)state;
+    static const char *const makers[] = {"serv-echo-fork", "serv-echo-fork-zombie",
+                                         "serv-echo-fork-signal", "serv-echo-fork-bytewise",
+                                         "serv-echo-prefork"};
+    const int signals[] = {SIGTERM, SIGINT};
+    for (size_t i = 0; i < sizeof makers / sizeof makers[0]; i++)
+        for (size_t k = 0; k < 2; k++) {
+            struct tl_proc server;
+            char *argv[] = {(char *)tl_bin(makers[i]), "-p", "0", NULL};
+            unsigned port = tl_program_start_argv(&server, argv, makers[i]);
+            int fd = tl_connect_loopback(port);
+            /* an echo: a child is serving this client now */
+            assert_int_equal(send(fd, "x", 1, MSG_NOSIGNAL), 1);
+            struct pollfd readable = {fd, POLLIN, 0};
+            char echo;
+            if (poll(&readable, 1, 10000) != 1 || recv(fd, &echo, 1, 0) != 1)
+                fail_msg("%s: no echo within 10 s", makers[i]);
+            pid_t children[64];
+            int zombies;
+            int count = tl_children(server.pid, children, 64, &zombies);
+            assert_true(count >= 1 && count <= 64);
+            assert_int_equal(kill(server.pid, signals[k]), 0);
+            int status = tl_proc_finish(&server, 30);
+            int left = 0;
+            double deadline = tl_now() + 5; /* reaped: gone from /proc at once */
+            do {
+                left = 0;
+                for (int c = 0; c < count; c++)
+                    left += kill(children[c], 0) == 0;
+            } while (left > 0 && tl_now() < deadline && (tl_sleep(0.02), 1));
+            close(fd);
+            print_message("  %-24s %s: exit %d, %d children before, %d left\n", makers[i],
+                          signals[k] == SIGTERM ? "SIGTERM" : "SIGINT", status, count, left);
+            if (server.timed_out)
+                fail_msg("%s did not end within 30 s of its signal", makers[i]);
+            assert_int_equal(status, 128 + signals[k]);
+            if (left > 0)
+                fail_msg("%s: %d of its %d children outlived it", makers[i], left, count);
+            tl_proc_free(&server);
+        }
+}
+
 /* ---------------------------------------------------- hostile peers */
 
 /* The limit each iterative server is given with -t (its default, minutes,
@@ -565,6 +618,7 @@ int main(void)
         cmocka_unit_test(a_half_closed_or_reset_client_does_not_stop_a_server),
         cmocka_unit_test(ten_megabytes_to_serv_hello_do_not_kill_it),
         cmocka_unit_test(serv_32kb_given_fewer_bytes_says_how_many_and_goes_on),
+        cmocka_unit_test(sigterm_or_sigint_stops_every_process_of_a_server),
     };
     return cmocka_run_group_tests_name("robustez", tests, NULL, NULL);
 }
