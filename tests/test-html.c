@@ -858,10 +858,11 @@ static void an_unknown_command_fails_with_its_line(void **state)
     char dir[200], command[1200];
     assert_non_null(tl_mkdtemp(dir, sizeof dir, "test-html.XXXXXX"));
     /* Chapter 2 with "\foo{bar}" on its line 5, the others as they are. */
-    snprintf(command, sizeof command,
-             "cp chapters/*.nw '%s'/ && sed -i '5s/$/ \\\\foo{bar}/' '%s'/02-*.nw && "
-             "tools/weave/weave -t html '%s/site' build/tools/nwpandoc build/nwline '%s'/*.nw",
-             dir, dir, dir, dir);
+    snprintf(
+        command, sizeof command,
+        "cp chapters/*.nw '%s'/ && sed -i '5s/$/ \\\\foo{bar}/' '%s'/02-*.nw && "
+        "tools/weave/weave -t html '%s/site' build/tools/nwpandoc build/nwline '%s'/*.nw",
+        dir, dir, dir, dir);
     weave_fails_at_foo(dir, command, 60, "02-fronteiras-de-mensagens.nw");
 }
 

@@ -465,7 +465,8 @@ static void a_client_gone_before_accept_costs_only_its_connection(void **state)
         print_message("  %s -> %d: %s", servers[i], status, server->err.data);
         assert_string_equal(tl_text_str(&server->err), expected);
         assert_int_equal(status, 0);
-        if (strstr(tl_text_str(&server->out), "server: got connection from 127.0.0.1:") == NULL)
+        if (strstr(tl_text_str(&server->out), "server: got connection from 127.0.0.1:") ==
+            NULL)
             fail_msg("%s did not greet the client after the reset one: %s", servers[i],
                      tl_text_str(&server->out));
         tl_proc_free(server);

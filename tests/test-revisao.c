@@ -502,7 +502,8 @@ static void a_person_who_pauses_for_30_s_is_still_served(void **state)
             fail_msg("no echo within 10 s after a 30-s pause (%zu bytes)", length);
         ssize_t n = recv(fd, got + length, sizeof got - 1 - length, 0);
         if (n == -1)
-            fail_msg("the server cut off a client that paused 30 s: recv: %s", strerror(errno));
+            fail_msg("the server cut off a client that paused 30 s: recv: %s",
+                     strerror(errno));
         if (n == 0)
             break;
         length += (size_t)n;
@@ -706,7 +707,8 @@ int main(void)
                                         tl_server_teardown),
         cmocka_unit_test(cli_hello_ends_the_greeting_with_a_newline),
         cmocka_unit_test(clients_report_a_host_that_does_not_resolve),
-        cmocka_unit_test_teardown(clients_name_the_error_of_a_failed_socket, allow_socket_again),
+        cmocka_unit_test_teardown(clients_name_the_error_of_a_failed_socket,
+                                  allow_socket_again),
         cmocka_unit_test(servers_reject_bad_ports),
         cmocka_unit_test(servers_reject_bad_connection_counts),
         cmocka_unit_test(servers_reject_bad_timeouts),

@@ -440,8 +440,8 @@ static double hostile_then_polite(void (*hostile)(int fd, const char *server), d
     struct polite good[ITERATIVE];
     double served_at[ITERATIVE];
     for (size_t i = 0; i < count; i++) {
-        char *argv[] = {(char *)tl_bin(list[i]), "-p", "0", "-n", "2",
-                        "-t", CONNECTION_TIMEOUT_TEXT, NULL};
+        char *argv[] = {(char *)tl_bin(list[i]), "-p", "0", "-n", "2", "-t",
+                        CONNECTION_TIMEOUT_TEXT, NULL};
         unsigned port = tl_program_start_argv(&proc[i], argv, list[i]);
         bad[i] = tl_connect_loopback(port);
         hostile(bad[i], list[i]);

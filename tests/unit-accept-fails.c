@@ -112,9 +112,9 @@ static void eintr_and_one_connections_errors_are_retried_at_once_and_silently(vo
     (void)state;
     /* man 2 accept: Linux passes these pending network errors on; treat
      * them like EAGAIN. EPERM: firewall rules forbid the connection. */
-    static const int one_connection[] = {ECONNABORTED, EPROTO, EPERM, ENETDOWN, ENETUNREACH,
-                                         EHOSTUNREACH, ENOPROTOOPT, EOPNOTSUPP, EHOSTDOWN,
-                                         ENONET};
+    static const int one_connection[] = {ECONNABORTED, EPROTO,       EPERM,       ENETDOWN,
+                                         ENETUNREACH,  EHOSTUNREACH, ENOPROTOOPT, EOPNOTSUPP,
+                                         EHOSTDOWN,    ENONET};
     const size_t kinds = sizeof one_connection / sizeof one_connection[0];
     static int errors[4000];
     for (size_t i = 0; i < 4000; i++)
