@@ -37,7 +37,7 @@ int main_cli_many_connections(int argc, char *argv[]);
 
 /* How a program reads its command line, and what it does next. */
 enum shape {
-    SERVER,           /* [-p PORT] [-n CONNECTIONS], then bind(PORT) */
+    SERVER,           /* [-p PORT] [-n CONNECTIONS] [-t SECONDS], then bind(PORT) */
     CLIENT,           /* [-p PORT] HOST, then connect */
     CLIENT_LOCALPORT, /* [-p PORT] HOST [LOCALPORT]: bind(LOCALPORT) or connect */
     NO_ARGUMENTS,     /* -h only, then bind() to port 0 */
@@ -181,7 +181,8 @@ struct expected {
 };
 
 static const struct ref_option server_table[] = {{'p', "port", 0, 65535},
-                                                 {'n', "connection count", 1, 1000000}};
+                                                 {'n', "connection count", 1, 1000000},
+                                                 {'t', "timeout", 1, 86400}};
 static const struct ref_option client_table[] = {{'p', "port", 1, 65535}};
 static const struct ref_option count_table[] = {{'p', "port", 1, 65535},
                                                 {'c', "count", 1, 1000000}};
@@ -191,7 +192,7 @@ static void expect(const struct program *program, int argc, char **argv, struct 
     const struct ref_option *table = NULL;
     int options = 0;
     if (program->shape == SERVER)
-        table = server_table, options = 2;
+        table = server_table, options = 3;
     else if (program->shape == CLIENT_COUNT)
         table = count_table, options = 2;
     else if (program->shape != NO_ARGUMENTS && program->shape != NO_ARGUMENTS_RUN &&
