@@ -711,6 +711,7 @@ static void the_book_has_no_build_manual_content(void **state)
         "grade-sandbox",
         "Makefile: build the programs with cc, run the experiment",
         "tools/html/tidycheck",
+        "make lint",
     };
     struct tl_text book;
     pdf_text(&book);
