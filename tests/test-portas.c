@@ -99,25 +99,7 @@ static void connect_fd(int fd, unsigned port)
 static void expect_greeting(int fd)
 {
     char got[64];
-    size_t total = 0;
-    double deadline = tl_now() + 5;
-    for (;;) {
-        struct pollfd readable = {fd, POLLIN, 0};
-        int ready = poll(&readable, 1, tl_ms_left(deadline));
-        if (ready == -1 && errno == EINTR)
-            continue;
-        if (ready <= 0)
-            fail_msg("no end of the greeting within 5 s (%zu bytes)", total);
-        ssize_t n = recv(fd, got + total, sizeof got - total, 0);
-        if (n == -1 && errno == EINTR)
-            continue;
-        if (n == -1)
-            fail_msg("recv: %s", strerror(errno));
-        if (n == 0)
-            break;
-        total += (size_t)n;
-        assert_true(total < sizeof got);
-    }
+    size_t total = tl_recv_until_closed(fd, got, sizeof got, 5);
     assert_int_equal(total, strlen(GREETING));
     assert_memory_equal(got, GREETING, total);
 }

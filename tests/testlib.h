@@ -307,6 +307,35 @@ struct tl_proc {
     int timed_out; /* 1 if we killed it after its time limit */
 };
 
+/* Receives on fd until the peer closes, at most seconds, into buffer
+ * (size bytes, one kept for a '\0' at the end). Returns the bytes received;
+ * fails the test on a timeout, an error or more than size - 1 bytes. */
+static inline size_t tl_recv_until_closed(int fd, char *buffer, size_t size, double seconds)
+{
+    size_t total = 0;
+    double deadline = tl_now() + seconds;
+    for (;;) {
+        struct pollfd readable = {fd, POLLIN, 0};
+        int ready = poll(&readable, 1, tl_ms_left(deadline));
+        if (ready == -1 && errno == EINTR)
+            continue;
+        if (ready <= 0)
+            fail_msg("the peer did not close within %.0f s (%zu bytes)", seconds, total);
+        ssize_t n = recv(fd, buffer + total, size - 1 - total, 0);
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n == -1)
+            fail_msg("recv: %s", strerror(errno));
+        if (n == 0)
+            break;
+        total += (size_t)n;
+        if (total == size - 1)
+            fail_msg("more than %zu bytes before the peer closed", size - 1);
+    }
+    buffer[total] = '\0';
+    return total;
+}
+
 /* Run in the child just before execv() when set: a test that needs the
  * program to start in a changed world (a system call denied) sets it, runs,
  * and sets it back to NULL. */
