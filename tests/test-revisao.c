@@ -516,51 +516,46 @@ static const struct program clients[] = {
     {"cli-echo", "cli-echo: ", CLI_ECHO_USAGE},
 };
 
+/* Each server refuses each of values for option with one line that names
+ * what and the value and says the range, then the usage; exit 2. */
+static void servers_reject(const char *option, const char *const *values, size_t count,
+                           const char *what, const char *range)
+{
+    for (size_t s = 0; s < 2; s++) {
+        const struct program *p = &servers[s];
+        for (size_t i = 0; i < count; i++) {
+            char quoted[40];
+            snprintf(quoted, sizeof quoted, "'%s'", values[i]);
+            check_failure(ARGS(tl_bin(p->name), (char *)option, (char *)values[i]), 2,
+                          p->prefix, WORDS(what, quoted, range), p->usage);
+        }
+    }
+}
+
 static void servers_reject_bad_ports(void **state)
 {
     (void)state;
-    const char *ports[] = {"abc", "70000", "65536", " 5", "+5", "-1", "", "80x"};
-    for (size_t s = 0; s < 2; s++) {
-        const struct program *p = &servers[s];
-        for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
-            char quoted[32];
-            snprintf(quoted, sizeof quoted, "'%s'", ports[i]);
-            check_failure(ARGS(tl_bin(p->name), "-p", (char *)ports[i]), 2, p->prefix,
-                          WORDS("invalid port", quoted, "from 0 to 65535"), p->usage);
-        }
-    }
+    const char *const ports[] = {"abc", "70000", "65536", " 5", "+5", "-1", "", "80x"};
+    servers_reject("-p", ports, sizeof ports / sizeof ports[0], "invalid port",
+                   "from 0 to 65535");
 }
 
 static void servers_reject_bad_connection_counts(void **state)
 {
     (void)state;
-    const char *counts[] = {"0",  "5x", "-3",      "two",
-                            " 5", "+5", "1000001", "99999999999999999999999"};
-    for (size_t s = 0; s < 2; s++) {
-        const struct program *p = &servers[s];
-        for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
-            char quoted[40];
-            snprintf(quoted, sizeof quoted, "'%s'", counts[i]);
-            check_failure(ARGS(tl_bin(p->name), "-n", (char *)counts[i]), 2, p->prefix,
-                          WORDS("invalid connection count", quoted, "from 1 to 1000000"),
-                          p->usage);
-        }
-    }
+    const char *const counts[] = {"0",  "5x", "-3",      "two",
+                                  " 5", "+5", "1000001", "99999999999999999999999"};
+    servers_reject("-n", counts, sizeof counts / sizeof counts[0], "invalid connection count",
+                   "from 1 to 1000000");
 }
 
 static void servers_reject_bad_timeouts(void **state)
 {
     (void)state;
-    const char *timeouts[] = {"0", "10s", "-3", " 5", "86401", "99999999999999999999999"};
-    for (size_t s = 0; s < 2; s++) {
-        const struct program *p = &servers[s];
-        for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++) {
-            char quoted[40];
-            snprintf(quoted, sizeof quoted, "'%s'", timeouts[i]);
-            check_failure(ARGS(tl_bin(p->name), "-t", (char *)timeouts[i]), 2, p->prefix,
-                          WORDS("invalid timeout", quoted, "from 1 to 86400"), p->usage);
-        }
-    }
+    const char *const timeouts[] = {"0",  "10s",   "-3",
+                                    " 5", "86401", "99999999999999999999999"};
+    servers_reject("-t", timeouts, sizeof timeouts / sizeof timeouts[0], "invalid timeout",
+                   "from 1 to 86400");
 }
 
 static void servers_reject_extra_arguments_and_unknown_options(void **state)
