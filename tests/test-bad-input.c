@@ -12,8 +12,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#define SERV_USAGE "usage: serv-32kb [-p PORT] [-n CONNECTIONS] [-t SECONDS]"
-#define CLI_USAGE "usage: cli-32kb [-p PORT] HOST"
+#define SERV_USAGE "usage: serv-32kb [-p PORT] [-n CONNECTIONS] [-t SECONDS] [-r BYTES] [-d MS] [-w]"
+#define CLI_USAGE "usage: cli-32kb [-p PORT] [-s SIZE] HOST"
 
 #define check_failure tl_check_failure
 #define ARGS TL_ARGS
@@ -48,6 +48,25 @@ static void serv_rejects_bad_connection_counts(void **state)
     check_failure(ARGS(SERV_32KB, "-n", "99999999999999999999999"), 2,
                   "serv-32kb: ", WORDS("connection", "'99999999999999999999999'"),
                   SERV_USAGE);
+}
+
+/* The reader's options: a receive buffer of at least 1 byte, a delay of
+ * 0 to 10000 ms; -w takes no value. */
+static void serv_rejects_bad_reader_options(void **state)
+{
+    (void)state;
+    check_failure(ARGS(SERV_32KB, "-r", "0"), 2, "serv-32kb: ",
+                  WORDS("receive buffer", "'0'"), SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-r", "4k"), 2, "serv-32kb: ",
+                  WORDS("receive buffer", "'4k'"), SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-r", "2000000000"), 2, "serv-32kb: ",
+                  WORDS("receive buffer", "'2000000000'"), SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-d", "-1"), 2, "serv-32kb: ", WORDS("delay", "'-1'"),
+                  SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-d", "10001"), 2, "serv-32kb: ", WORDS("delay", "'10001'"),
+                  SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-w", "yes"), 2, "serv-32kb: ",
+                  WORDS("unexpected", "'yes'"), SERV_USAGE);
 }
 
 static void serv_rejects_an_extra_argument(void **state)
@@ -122,6 +141,18 @@ static void cli_rejects_bad_ports(void **state)
                   "cli-32kb: ", WORDS("port", "'80x'"), CLI_USAGE);
 }
 
+/* -s SIZE: from 1 byte to the whole 32769. */
+static void cli_rejects_bad_piece_sizes(void **state)
+{
+    (void)state;
+    check_failure(ARGS(CLI_32KB, "-s", "0", "127.0.0.1"), 2, "cli-32kb: ",
+                  WORDS("size", "'0'"), CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-s", "32770", "127.0.0.1"), 2, "cli-32kb: ",
+                  WORDS("size", "'32770'"), CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-s", "1k", "127.0.0.1"), 2, "cli-32kb: ",
+                  WORDS("size", "'1k'"), CLI_USAGE);
+}
+
 static void cli_rejects_an_extra_argument(void **state)
 {
     (void)state;
@@ -190,8 +221,9 @@ static void every_program_parses_arguments_alike(void **state)
     char path[128], usage[160], prefix[64];
     for (size_t i = 0; i < sizeof servers / sizeof servers[0]; i++) {
         snprintf(path, sizeof path, "%s", tl_bin(servers[i]));
-        snprintf(usage, sizeof usage, "usage: %s [-p PORT] [-n CONNECTIONS] [-t SECONDS]",
-                 servers[i]);
+        /* serv-32kb also has the reader's options (chapter 2). */
+        snprintf(usage, sizeof usage, "usage: %s [-p PORT] [-n CONNECTIONS] [-t SECONDS]%s",
+                 servers[i], strcmp(servers[i], "serv-32kb") == 0 ? " [-r BYTES] [-d MS] [-w]" : "");
         snprintf(prefix, sizeof prefix, "%s: ", servers[i]);
         check_failure(ARGS(path, "-p", " 5"), 2, prefix, WORDS("invalid port", "' 5'"),
                       usage);
@@ -204,7 +236,8 @@ static void every_program_parses_arguments_alike(void **state)
     }
     for (size_t i = 0; i < sizeof clients / sizeof clients[0]; i++) {
         snprintf(path, sizeof path, "%s", tl_bin(clients[i]));
-        snprintf(usage, sizeof usage, "usage: %s [-p PORT] HOST", clients[i]);
+        snprintf(usage, sizeof usage, "usage: %s [-p PORT]%s HOST", clients[i],
+                 strcmp(clients[i], "cli-32kb") == 0 ? " [-s SIZE]" : "");
         snprintf(prefix, sizeof prefix, "%s: ", clients[i]);
         check_failure(ARGS(path, "-p", " 5", "127.0.0.1"), 2, prefix,
                       WORDS("invalid port", "' 5'", "1 to 65535"), usage);
@@ -393,6 +426,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(serv_rejects_bad_ports),
         cmocka_unit_test(serv_rejects_bad_connection_counts),
+        cmocka_unit_test(serv_rejects_bad_reader_options),
         cmocka_unit_test(serv_rejects_an_extra_argument),
         cmocka_unit_test(serv_rejects_unknown_options),
         cmocka_unit_test_setup_teardown(serv_reports_a_port_in_use, tl_server_setup,
@@ -400,6 +434,7 @@ int main(void)
         cmocka_unit_test(serv_help),
         cmocka_unit_test(cli_needs_a_host),
         cmocka_unit_test(cli_rejects_bad_ports),
+        cmocka_unit_test(cli_rejects_bad_piece_sizes),
         cmocka_unit_test(cli_rejects_an_extra_argument),
         cmocka_unit_test(cli_rejects_unknown_options),
         cmocka_unit_test(cli_reports_an_unresolvable_host),

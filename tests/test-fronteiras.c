@@ -15,6 +15,10 @@
 
 /* ------------------------------------------------ the transcript */
 
+/* What check_connection() saw in the last connection: the receive buffer
+ * it reported (0: no -r line) and its largest recv(). */
+static size_t last_buffer, last_largest;
+
 /* Checks the lines of one connection, from "server: got connection" to
  * "server: closed connection", starting at line *index of out, for a peer
  * that sent `sent` bytes and closed. Advances *index past them and returns
@@ -27,12 +31,24 @@ static size_t check_connection(const char *out, size_t *index, size_t sent)
     assert_string_equal(line, "server: got connection from 127.0.0.1");
 
     size_t recvs = 0, total = 0, requested_next = DATASIZE_32KB;
+    last_buffer = 0;
+    last_largest = 0;
     for (;;) {
         if (tl_line(out, (*index)++, line, sizeof line) != 0)
             fail_msg("the transcript ends inside a connection:\n%s", out);
+        /* With -r, first the size the connection got. */
+        const char *rest = line;
+        if (recvs == 0 && last_buffer == 0 &&
+            tl_skip(&rest, "server: receive buffer of ") == 0) {
+            if (tl_scan_size(&rest, &last_buffer) != 0 || tl_skip(&rest, " bytes (asked for ") != 0)
+                fail_msg("a bad receive buffer line: '%s'", line);
+            continue;
+        }
         size_t received, requested;
         if (tl_received_from_requested(line, &received, &requested) != 0)
             break;
+        if (received > last_largest)
+            last_largest = received;
         /* The whole line, percentage included, as it should read. */
         char expected[LINE_MAX_LENGTH];
         snprintf(expected, sizeof expected,
@@ -264,6 +280,103 @@ static void the_client_sends_the_alphabet(void **state)
     assert_memory_equal(got, message, DATASIZE_32KB);
 }
 
+/* ------------------------------------------- the reader decides */
+
+/* serv-32kb -p 0 -n 1 OPTIONS... (at most 3), then one cli-32kb with
+ * CLIENT_OPTION (NULL: none); checks the client's line and the server's
+ * whole transcript, and returns the recv()s it reported. */
+static size_t one_connection(struct tl_proc *server, const char *options[3],
+                             const char *client_option, const char *client_line)
+{
+    char *argv[10] = {SERV_32KB, "-p", "0", "-n", "1"};
+    int argc = 5;
+    for (int i = 0; i < 3 && options[i] != NULL; i++)
+        argv[argc++] = (char *)options[i];
+    argv[argc] = NULL;
+    unsigned port = tl_program_start_argv(server, argv, "serv-32kb");
+    char port_text[16];
+    snprintf(port_text, sizeof port_text, "%u", port);
+
+    struct tl_proc client;
+    int status = client_option == NULL
+                     ? tl_runl(&client, 10, CLI_32KB, "-p", port_text, "127.0.0.1", (char *)NULL)
+                     : tl_runl(&client, 10, CLI_32KB, "-p", port_text, "-s", client_option,
+                               "127.0.0.1", (char *)NULL);
+    assert_false(client.timed_out);
+    assert_string_equal(client.out.data, client_line);
+    assert_string_equal(client.err.data, "");
+    assert_int_equal(status, 0);
+    tl_proc_free(&client);
+
+    size_t sent = DATASIZE_32KB, recvs;
+    finish_server(server, port, &sent, 1, &recvs);
+    return recvs;
+}
+
+/* -r 4096: Linux doubles the size asked (man 7 socket), and one send()
+ * of 32769 bytes cannot come in one recv(): the sender may only send
+ * what the small window allows. */
+static void a_small_receive_buffer_splits_one_send(void **state)
+{
+    const char *options[3] = {"-r", "4096", NULL};
+    size_t recvs = one_connection(*state, options, NULL, "sent 32769 bytes from 32769.\n");
+    assert_int_equal(last_buffer, 2 * 4096);
+    if (recvs < 2)
+        fail_msg("one send() through an %zu-byte receive buffer came in %zu recv()",
+                 last_buffer, recvs);
+    assert_true(last_largest <= last_buffer);
+}
+
+/* -r 4096 -w: the same buffer, but MSG_WAITALL waits for the whole
+ * message inside one recv(). */
+static void msg_waitall_gets_the_message_in_one_recv(void **state)
+{
+    const char *options[3] = {"-r", "4096", "-w"};
+    size_t recvs = one_connection(*state, options, NULL, "sent 32769 bytes from 32769.\n");
+    assert_int_equal(last_buffer, 2 * 4096);
+    assert_int_equal(recvs, 1);
+    assert_int_equal(last_largest, DATASIZE_32KB);
+}
+
+/* -d 200 against cli-32kb -s 1000: while the reader sleeps, the 33
+ * pieces pile up, and it gets them in fewer recv()s than there were
+ * pieces. */
+static void a_slow_reader_gets_the_pieces_together(void **state)
+{
+    const char *options[3] = {"-d", "200", NULL};
+    size_t recvs = one_connection(
+        *state, options, "1000",
+        "sent 32769 bytes from 32769, in 33 pieces of at most 1000 bytes.\n");
+    if (recvs >= 33)
+        fail_msg("33 pieces to a reader that sleeps 200 ms came in %zu recv()s", recvs);
+    assert_int_equal(last_buffer, 0);
+}
+
+/* The numbers the chapter prints, from this build's run, say what its
+ * sentences say: the small buffer split the send(), MSG_WAITALL read it
+ * in one recv(), the slow reader got the pieces together, every
+ * connection got all 32769 bytes, and Linux doubled the buffer asked. */
+#define READERS_NUMBERS "build/results/02-fronteiras-de-mensagens/numbers.tsv"
+static void the_books_readers_show_what_the_text_says(void **state)
+{
+    (void)state;
+    long asked = tl_result_long(READERS_NUMBERS, "leitor-asked");
+    assert_int_equal(tl_result_long(READERS_NUMBERS, "leitor-pequeno-buffer"), 2 * asked);
+    assert_int_equal(tl_result_long(READERS_NUMBERS, "leitor-paciente-buffer"), 2 * asked);
+    assert_int_equal(tl_result_long(READERS_NUMBERS, "leitor-pequeno-pieces"), 1);
+    assert_true(tl_result_long(READERS_NUMBERS, "leitor-pequeno-recvs") >= 2);
+    assert_true(tl_result_long(READERS_NUMBERS, "leitor-pequeno-largest") < DATASIZE_32KB);
+    assert_int_equal(tl_result_long(READERS_NUMBERS, "leitor-paciente-recvs"), 1);
+    assert_true(tl_result_long(READERS_NUMBERS, "leitor-lento-recvs") <
+                tl_result_long(READERS_NUMBERS, "leitor-lento-pieces"));
+    const char *readers[] = {"pequeno", "paciente", "lento"};
+    for (size_t i = 0; i < 3; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "leitor-%s-total", readers[i]);
+        assert_int_equal(tl_result_long(READERS_NUMBERS, key), DATASIZE_32KB);
+    }
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -278,6 +391,13 @@ int main(void)
                                         tl_server_teardown),
         cmocka_unit_test_setup_teardown(the_client_sends_the_alphabet, setup,
                                         tl_server_teardown),
+        cmocka_unit_test_setup_teardown(a_small_receive_buffer_splits_one_send, setup,
+                                        tl_server_teardown),
+        cmocka_unit_test_setup_teardown(msg_waitall_gets_the_message_in_one_recv, setup,
+                                        tl_server_teardown),
+        cmocka_unit_test_setup_teardown(a_slow_reader_gets_the_pieces_together, setup,
+                                        tl_server_teardown),
+        cmocka_unit_test(the_books_readers_show_what_the_text_says),
     };
     return cmocka_run_group_tests_name("serv-32kb and cli-32kb on loopback", tests, NULL,
                                        NULL);

@@ -938,6 +938,32 @@ static inline int tl_read_file(const char *path, struct tl_text *text)
     return failed ? -1 : 0;
 }
 
+/* The value of key in an experiment's numbers.tsv ("key<TAB>value"
+ * lines), as a number; fails the test if the file or the key is missing. */
+static inline long tl_result_long(const char *numbers_tsv, const char *key)
+{
+    struct tl_text numbers = {0};
+    if (tl_read_file(numbers_tsv, &numbers) != 0)
+        fail_msg("cannot read %s (has `make` run?): %s", numbers_tsv, strerror(errno));
+    size_t key_length = strlen(key);
+    for (const char *line = numbers.data; *line != '\0';) {
+        const char *end = strchr(line, '\n');
+        if (end == NULL)
+            end = line + strlen(line);
+        if (strncmp(line, key, key_length) == 0 && line[key_length] == '\t') {
+            char value[64];
+            snprintf(value, sizeof value, "%.*s", (int)(end - line - (long)key_length - 1),
+                     line + key_length + 1);
+            free(numbers.data);
+            return tl_to_long(value, key);
+        }
+        line = *end == '\n' ? end + 1 : end;
+    }
+    free(numbers.data);
+    fail_msg("%s has no key '%s'", numbers_tsv, key);
+    return 0;
+}
+
 static inline void tl_write_file(const char *path, const char *content)
 {
     FILE *file = fopen(path, "w");
