@@ -12,7 +12,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#define SERV_USAGE "usage: serv-32kb [-p PORT] [-n CONNECTIONS] [-t SECONDS] [-r BYTES] [-d MS] [-w]"
+#define SERV_USAGE                                                                           \
+    "usage: serv-32kb [-p PORT] [-n CONNECTIONS] [-t SECONDS] [-r BYTES] [-d MS] [-w]"
 #define CLI_USAGE "usage: cli-32kb [-p PORT] [-s SIZE] HOST"
 
 #define check_failure tl_check_failure
@@ -55,18 +56,18 @@ static void serv_rejects_bad_connection_counts(void **state)
 static void serv_rejects_bad_reader_options(void **state)
 {
     (void)state;
-    check_failure(ARGS(SERV_32KB, "-r", "0"), 2, "serv-32kb: ",
-                  WORDS("receive buffer", "'0'"), SERV_USAGE);
-    check_failure(ARGS(SERV_32KB, "-r", "4k"), 2, "serv-32kb: ",
-                  WORDS("receive buffer", "'4k'"), SERV_USAGE);
-    check_failure(ARGS(SERV_32KB, "-r", "2000000000"), 2, "serv-32kb: ",
-                  WORDS("receive buffer", "'2000000000'"), SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-r", "0"), 2,
+                  "serv-32kb: ", WORDS("receive buffer", "'0'"), SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-r", "4k"), 2,
+                  "serv-32kb: ", WORDS("receive buffer", "'4k'"), SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-r", "2000000000"), 2,
+                  "serv-32kb: ", WORDS("receive buffer", "'2000000000'"), SERV_USAGE);
     check_failure(ARGS(SERV_32KB, "-d", "-1"), 2, "serv-32kb: ", WORDS("delay", "'-1'"),
                   SERV_USAGE);
     check_failure(ARGS(SERV_32KB, "-d", "10001"), 2, "serv-32kb: ", WORDS("delay", "'10001'"),
                   SERV_USAGE);
-    check_failure(ARGS(SERV_32KB, "-w", "yes"), 2, "serv-32kb: ",
-                  WORDS("unexpected", "'yes'"), SERV_USAGE);
+    check_failure(ARGS(SERV_32KB, "-w", "yes"), 2,
+                  "serv-32kb: ", WORDS("unexpected", "'yes'"), SERV_USAGE);
 }
 
 static void serv_rejects_an_extra_argument(void **state)
@@ -145,12 +146,12 @@ static void cli_rejects_bad_ports(void **state)
 static void cli_rejects_bad_piece_sizes(void **state)
 {
     (void)state;
-    check_failure(ARGS(CLI_32KB, "-s", "0", "127.0.0.1"), 2, "cli-32kb: ",
-                  WORDS("size", "'0'"), CLI_USAGE);
-    check_failure(ARGS(CLI_32KB, "-s", "32770", "127.0.0.1"), 2, "cli-32kb: ",
-                  WORDS("size", "'32770'"), CLI_USAGE);
-    check_failure(ARGS(CLI_32KB, "-s", "1k", "127.0.0.1"), 2, "cli-32kb: ",
-                  WORDS("size", "'1k'"), CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-s", "0", "127.0.0.1"), 2,
+                  "cli-32kb: ", WORDS("size", "'0'"), CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-s", "32770", "127.0.0.1"), 2,
+                  "cli-32kb: ", WORDS("size", "'32770'"), CLI_USAGE);
+    check_failure(ARGS(CLI_32KB, "-s", "1k", "127.0.0.1"), 2,
+                  "cli-32kb: ", WORDS("size", "'1k'"), CLI_USAGE);
 }
 
 static void cli_rejects_an_extra_argument(void **state)
@@ -223,7 +224,8 @@ static void every_program_parses_arguments_alike(void **state)
         snprintf(path, sizeof path, "%s", tl_bin(servers[i]));
         /* serv-32kb also has the reader's options (chapter 2). */
         snprintf(usage, sizeof usage, "usage: %s [-p PORT] [-n CONNECTIONS] [-t SECONDS]%s",
-                 servers[i], strcmp(servers[i], "serv-32kb") == 0 ? " [-r BYTES] [-d MS] [-w]" : "");
+                 servers[i],
+                 strcmp(servers[i], "serv-32kb") == 0 ? " [-r BYTES] [-d MS] [-w]" : "");
         snprintf(prefix, sizeof prefix, "%s: ", servers[i]);
         check_failure(ARGS(path, "-p", " 5"), 2, prefix, WORDS("invalid port", "' 5'"),
                       usage);

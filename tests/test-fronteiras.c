@@ -40,7 +40,8 @@ static size_t check_connection(const char *out, size_t *index, size_t sent)
         const char *rest = line;
         if (recvs == 0 && last_buffer == 0 &&
             tl_skip(&rest, "server: receive buffer of ") == 0) {
-            if (tl_scan_size(&rest, &last_buffer) != 0 || tl_skip(&rest, " bytes (asked for ") != 0)
+            if (tl_scan_size(&rest, &last_buffer) != 0 ||
+                tl_skip(&rest, " bytes (asked for ") != 0)
                 fail_msg("a bad receive buffer line: '%s'", line);
             continue;
         }
@@ -298,10 +299,10 @@ static size_t one_connection(struct tl_proc *server, const char *options[3],
     snprintf(port_text, sizeof port_text, "%u", port);
 
     struct tl_proc client;
-    int status = client_option == NULL
-                     ? tl_runl(&client, 10, CLI_32KB, "-p", port_text, "127.0.0.1", (char *)NULL)
-                     : tl_runl(&client, 10, CLI_32KB, "-p", port_text, "-s", client_option,
-                               "127.0.0.1", (char *)NULL);
+    int status = client_option == NULL ? tl_runl(&client, 10, CLI_32KB, "-p", port_text,
+                                                 "127.0.0.1", (char *)NULL)
+                                       : tl_runl(&client, 10, CLI_32KB, "-p", port_text, "-s",
+                                                 client_option, "127.0.0.1", (char *)NULL);
     assert_false(client.timed_out);
     assert_string_equal(client.out.data, client_line);
     assert_string_equal(client.err.data, "");
@@ -320,7 +321,7 @@ static void a_small_receive_buffer_splits_one_send(void **state)
 {
     const char *options[3] = {"-r", "4096", NULL};
     size_t recvs = one_connection(*state, options, NULL, "sent 32769 bytes from 32769.\n");
-    assert_int_equal(last_buffer, 2 * 4096);
+    assert_int_equal(last_buffer, (size_t)2 * 4096);
     if (recvs < 2)
         fail_msg("one send() through an %zu-byte receive buffer came in %zu recv()",
                  last_buffer, recvs);
@@ -333,7 +334,7 @@ static void msg_waitall_gets_the_message_in_one_recv(void **state)
 {
     const char *options[3] = {"-r", "4096", "-w"};
     size_t recvs = one_connection(*state, options, NULL, "sent 32769 bytes from 32769.\n");
-    assert_int_equal(last_buffer, 2 * 4096);
+    assert_int_equal(last_buffer, (size_t)2 * 4096);
     assert_int_equal(recvs, 1);
     assert_int_equal(last_largest, DATASIZE_32KB);
 }
@@ -344,9 +345,9 @@ static void msg_waitall_gets_the_message_in_one_recv(void **state)
 static void a_slow_reader_gets_the_pieces_together(void **state)
 {
     const char *options[3] = {"-d", "200", NULL};
-    size_t recvs = one_connection(
-        *state, options, "1000",
-        "sent 32769 bytes from 32769, in 33 pieces of at most 1000 bytes.\n");
+    size_t recvs =
+        one_connection(*state, options, "1000",
+                       "sent 32769 bytes from 32769, in 33 pieces of at most 1000 bytes.\n");
     if (recvs >= 33)
         fail_msg("33 pieces to a reader that sleeps 200 ms came in %zu recv()s", recvs);
     assert_int_equal(last_buffer, 0);

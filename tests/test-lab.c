@@ -316,9 +316,16 @@ static void book_claims_about_buffers_mtu_and_qemu_hold(void **state)
      * reads, one MSS of 8232 - 20 - 20 bytes, in a few recv()s" */
     assert_int_equal(summary_value("mtu8232", "common"), 8232 - 20 - 20);
     assert_true(summary_value("mtu8232", "max") <= 5);
-    /* "the emulated server's first connection falls behind" */
-    assert_true(summary_value("linux-sparc", "first") <
-                summary_value("linux-sparc", "median"));
+    /* "the emulated server's first connection falls behind" is said only
+     * when it did: a loaded machine may delay every connection alike. */
+    long first = summary_value("linux-sparc", "first");
+    long median = summary_value("linux-sparc", "median");
+    int status;
+    char *said = run_capture(
+        "sed -n 's/^first-behind-linux-sparc\t//p' " RESULTS "/numbers.tsv", &status);
+    assert_int_equal(status, 0);
+    assert_string_equal(said, first < median ? "yes\n" : "no\n");
+    free(said);
 }
 
 /* --------------------------------------------------- byte order (binary) */
