@@ -15,6 +15,7 @@ SHELL := /bin/bash
 CC = cc
 CFLAGS = -std=c11 -Wall -Wextra -Wpedantic -Werror -O2 -g
 SPARC_CC = sparc64-linux-gnu-gcc
+I386_CC = i686-linux-gnu-gcc
 # The sanitized builds the integration tests run a second time (make test):
 # AddressSanitizer (with LeakSanitizer) and UndefinedBehaviorSanitizer, by
 # gcc into build/bin-asan/ and by clang into build/bin-asan-clang/. -O1: the
@@ -93,7 +94,10 @@ endif
 # without it the lab shows its recorded run. build/mk/*.mk wait for the
 # lab's packages, so after make reads them again this sees the compiler.
 HAVE_SPARC_CC := $(shell command -v $(SPARC_CC) 2>/dev/null)
-ALL_PROGRAMS = $(NATIVE_PROGRAMS) $(if $(HAVE_SPARC_CC),$(SPARC_BINARIES))
+# The same for the 32-bit x86 builds (chapter 4 shows its ABI beside x86-64's).
+HAVE_I386_CC := $(shell command -v $(I386_CC) 2>/dev/null)
+ALL_PROGRAMS = $(NATIVE_PROGRAMS) $(if $(HAVE_SPARC_CC),$(SPARC_BINARIES)) \
+    $(if $(HAVE_I386_CC),$(I386_BINARIES))
 # build/bin-asan/serv-32kb ...: every native program, once per sanitizer.
 SANITIZED_PROGRAMS = $(foreach s,$(SANITIZERS),$(NATIVE_PROGRAMS:build/bin/%=build/bin-$(firstword $(subst :, ,$(s)))/%))
 
@@ -298,6 +302,14 @@ build/bin/sparc64/$(2): build/nwline/$(1)/$(2).c tools/tangle/compile
 endef
 $(foreach c,$(CHAPTERS),$(foreach p,$(SPARC_PROGRAMS_$(c)),$(eval $(call sparc_rule,$(c),$(p)))))
 $(foreach c,$(CHAPTERS),$(foreach e,$(SPARC_FROM_$(c)),$(eval $(call sparc_rule,$(firstword $(subst :, ,$(e))),$(lastword $(subst :, ,$(e)))))))
+
+# 32-bit x86 builds (static, for qemu-i386) of a chapter's I386_PROGRAMS.
+define i386_rule
+build/bin/i386/$(2): build/nwline/$(1)/$(2).c tools/tangle/compile
+	$$(call step,CC-I386,$$@)
+	$(Q)tools/tangle/compile $$(I386_CC) $$(CFLAGS) -static -o $$@ $$<
+endef
+$(foreach c,$(CHAPTERS),$(foreach p,$(I386_PROGRAMS_$(c)),$(eval $(call i386_rule,$(c),$(p)))))
 
 # ------------------------------------------------------------------ book
 

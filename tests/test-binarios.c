@@ -596,6 +596,29 @@ static void sizes_prints_this_abis_sizes_and_bytes(void **state)
     tl_proc_free(&run);
 }
 
+/* The 32-bit x86 ABI (System V i386) aligns a double in a struct on 4
+ * bytes: the record is 20 bytes there, amount at offset 12, and long is 4
+ * bytes, where x86-64 says 24, 16 and 8. The padding lesson needs an ABI
+ * that lays the same struct out differently, and this is one. */
+static void the_32_bit_x86_abi_lays_the_record_out_differently(void **state)
+{
+    (void)state;
+    struct tl_proc run;
+    int have = tl_sh(&run, 10, "command -v qemu-i386 && test -x build/bin/i386/sizes");
+    tl_proc_free(&run);
+    if (have != 0)
+        SKIP_BECAUSE("qemu-i386 or the 32-bit x86 build (build/bin/i386/sizes) is missing");
+    assert_int_equal(tl_sh(&run, 30, "exec qemu-i386 build/bin/i386/sizes"), 0);
+    assert_string_equal(run.err.data, "");
+    assert_non_null(strstr(run.out.data, "sizeof(long):        4\n"));
+    assert_non_null(strstr(run.out.data, "sizeof(void *):      4\n"));
+    assert_non_null(strstr(run.out.data, "struct record:       sizeof 20, offsetof tag 0, "
+                                         "value 4, flag 8, amount 12\n"));
+    tl_proc_free(&run);
+    assert_int_equal(sizeof(struct record), 24); /* this test's own ABI: x86-64 */
+    assert_int_equal(offsetof(struct record, amount), 16);
+}
+
 /* ------------------------------------------------- this build's data */
 
 static void numbers_value(const char *path, const char *key, char *value, size_t size)
@@ -731,6 +754,7 @@ int main(void)
         cmocka_unit_test(show_bytes_shows_the_memory_the_wire_and_the_misread),
         cmocka_unit_test(show_bytes_refuses_bad_command_lines),
         cmocka_unit_test(sizes_prints_this_abis_sizes_and_bytes),
+        cmocka_unit_test(the_32_bit_x86_abi_lays_the_record_out_differently),
         cmocka_unit_test(figure_shows_this_builds_bytes),
         cmocka_unit_test(frames_numbers_are_the_transcripts),
         cmocka_unit_test(cli_int_refuses_bad_numbers),
