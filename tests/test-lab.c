@@ -219,7 +219,7 @@ static struct recv_table read_recvs(void)
  * but the last of a connection is a whole number of segments. (A receiver
  * that is late, because the machine is busy, finds several segments
  * waiting: "whole segments" holds anyway.) */
-static void check_segments(const char *scenario, long mss)
+static void check_segments(const char *scenario, long mss, int mode_is_claimed)
 {
     struct recv_table table = read_recvs();
     long bytes[128] = {0};
@@ -267,20 +267,21 @@ static void check_segments(const char *scenario, long mss)
         "%s: %ld of %ld recv()s returned exactly %ld bytes; the most common read is "
         "%ld bytes (%ld times)\n",
         scenario, one_mss, reads, mss, mode, mode_count);
-    assert_int_equal(mode, mss);
+    if (mode_is_claimed)
+        assert_int_equal(mode, mss);
     free(table.rows);
 }
 
 static void shaped_link_delivers_1448_byte_segments(void **state)
 {
     (void)state;
-    check_segments("linux-linux", 1448);
+    check_segments("linux-linux", 1448, 1);
 }
 
 static void sender_without_timestamps_sends_1460_byte_segments(void **state)
 {
     (void)state;
-    check_segments("no-timestamps", 1460);
+    check_segments("no-timestamps", 1460, 1);
 }
 
 /* One number of recv-summary.data: the column named column of the row of
@@ -312,9 +313,11 @@ static void book_claims_about_buffers_mtu_and_qemu_hold(void **state)
     assert_int_not_equal(summary_value("loopback-rmem16k", "largest"), 8192);
     /* "MTU of 8232 on Linux loopback: the 32769 bytes arrive together" */
     assert_int_equal(summary_value("loopback-mtu8232", "common"), MESSAGE_SIZE);
-    /* "MTU of 8232 on the shaped veth, no timestamps: Solaris' 8192-byte
-     * reads, one MSS of 8232 - 20 - 20 bytes, in a few recv()s" */
-    assert_int_equal(summary_value("mtu8232", "common"), 8232 - 20 - 20);
+    /* "MTU of 8232 on the shaped veth, no timestamps: each read brings
+     * whole segments of 8232 - 20 - 20 bytes, in a few recv()s"; that the
+     * most common read is one segment, the text says only when it was
+     * (a busy machine makes the server read several at once). */
+    check_segments("mtu8232", 8232 - 20 - 20, 0);
     assert_true(summary_value("mtu8232", "max") <= 5);
     /* "the emulated server's first connection falls behind" is said only
      * when it did: a loaded machine may delay every connection alike. */
