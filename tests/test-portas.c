@@ -383,8 +383,11 @@ static void so_reuseaddr_is_what_lets_a_server_restart(void **state)
 
     char port_text[16];
     snprintf(port_text, sizeof port_text, "%u", port);
-    check_failure(ARGS(SERV_NOREUSE, "-p", port_text, "-n", "1"), 1,
-                  "serv-noreuse: bind: Address already in use", WORDS("bind"), NULL);
+    char refusal[96];
+    snprintf(refusal, sizeof refusal, "serv-noreuse: cannot bind port %u: Address already in use",
+             port);
+    check_failure(ARGS(SERV_NOREUSE, "-p", port_text, "-n", "1"), 1, refusal, WORDS("bind"),
+                  NULL);
 
     start_on_port(server, SERV_PEERNAME, port);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -784,11 +787,12 @@ static void the_time_wait_runs_are_this_builds(void **state)
     long left = number_long("tw1-seconds-left"); /* Linux's TIME_WAIT: 60 s */
     assert_true(left >= 1 && left <= 60);
     char needle[64];
-    snprintf(needle, sizeof needle, "127.0.0.1:%ld ", port);
+    snprintf(needle, sizeof needle, ":%ld ", port); /* [::ffff:127.0.0.1]:PORT on IPv6 */
     const char *tw = strstr(text.data, "\nTIME-WAIT");
     assert_non_null(tw);
     assert_non_null(strstr(tw, needle));
-    has_line("timewait-server.txt", text.data, "serv-noreuse: bind: Address already in use");
+    has_line("timewait-server.txt", text.data,
+             "serv-noreuse: cannot bind port %ld: Address already in use", port);
     has_line("timewait-server.txt", text.data, "hostA$ ./serv-peername -p %ld -n 1", port);
     has_line("timewait-server.txt", text.data, "server: listening on port %ld", port);
     tl_text_free(&text);

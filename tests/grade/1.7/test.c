@@ -1,7 +1,9 @@
-/* Exercise 1.7: serv-hello6 [-p PORT] [-n CONNECTIONS], the hello server
- * on one dual-stack socket: "Hello, world!\n" to a client of 127.0.0.1
- * and to one of ::1, and a line naming each. Without IPv6 loopback (a
- * kernel or a container with it off) the IPv6 tests are skipped. */
+/* Exercise 1.7: serv-hello2 [-p PORT] [-n CONNECTIONS], the hello server
+ * on two listening sockets, one per family, the IPv6 one with IPV6_V6ONLY
+ * on: "Hello, world!\n" to a client of 127.0.0.1 and to one of ::1, a
+ * line naming each, and one listening socket in /proc/net/tcp and one in
+ * /proc/net/tcp6 at its port. Without IPv6 loopback (a kernel or a
+ * container with it off) the IPv6 tests are skipped. */
 #include "grade.h"
 
 #define GREETING "Hello, world!\n"
@@ -60,17 +62,42 @@ static void greets_ipv6(void)
     expect_greeting(grade_wait_port(server, 5), "::1");
 }
 
-static void one_socket_for_both(void)
+/* Listening sockets (state 0A) at port in FILE, /proc/net/tcp or tcp6:
+ * lines "N: ADDRESS:PORT REMOTE:PORT STATE ...", the port in hex. */
+static int listening_at(const char *file, unsigned port)
+{
+    FILE *table = fopen(file, "r");
+    if (table == NULL)
+        return 0;
+    char line[512];
+    int count = 0;
+    while (fgets(line, sizeof line, table) != NULL) {
+        char local[128], state[8];
+        if (sscanf(line, " %*s %127s %*s %7s", local, state) != 2)
+            continue;
+        const char *colon = strrchr(local, ':');
+        if (colon != NULL && strtoul(colon + 1, NULL, 16) == port && strcmp(state, "0A") == 0)
+            count++;
+    }
+    fclose(table);
+    return count;
+}
+
+static void two_sockets_one_port(void)
 {
     need_ipv6();
     struct grade_program *server = grade_start("-p", "0", NULL);
     unsigned port = grade_wait_port(server, 5);
+    int six = listening_at("/proc/net/tcp6", port), four = listening_at("/proc/net/tcp", port);
+    if (six != 1 || four != 1)
+        grade_fail("port %u: %d listening IPv6 socket(s) and %d IPv4, expected one of each",
+                   port, six, four);
     expect_greeting(port, "::1");
     expect_named(server, "::1");
     expect_greeting(port, "127.0.0.1");
     expect_named(server, "127.0.0.1");
-    expect_greeting(port, "::1");
-    expect_named(server, "::1");
+    if (strstr(server->line, "::ffff:") != NULL)
+        grade_fail("the IPv4 client was named \"%s\": it reached an IPv6 socket", server->line);
 }
 
 static void exits_after_n(void)
@@ -97,7 +124,7 @@ static void rejects_a_bad_port(void)
 
 static const struct grade_test tests[] = {
     GRADE_TEST(greets_ipv4),         GRADE_TEST(greets_ipv6),
-    GRADE_TEST(one_socket_for_both), GRADE_TEST(exits_after_n),
+    GRADE_TEST(two_sockets_one_port), GRADE_TEST(exits_after_n),
     GRADE_TEST(rejects_a_bad_port),
 };
 GRADE_MAIN(tests)
