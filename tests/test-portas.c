@@ -104,19 +104,17 @@ static void expect_greeting(int fd)
     assert_memory_equal(got, GREETING, total);
 }
 
-/* A row of /proc/net/tcp, "  N: ADDR:PORT ADDR:PORT STATE ..." (hexadecimal
+/* A row of /proc/net/tcp or tcp6, "  N: ADDR:PORT ADDR:PORT STATE ..." (hexadecimal
  * but N): returns 0 with the local and remote ports and the state, or -1
  * for another line (the heading). */
 static int tcp_row(const char *line, long *local_port, long *remote_port, long *state)
 {
-    const char *rest = line;
-    long slot, address;
-    if (tl_scan_long(&rest, 10, &slot) != 0 || tl_skip(&rest, ":") != 0 ||
-        tl_scan_long(&rest, 16, &address) != 0 || tl_skip(&rest, ":") != 0 ||
-        tl_scan_long(&rest, 16, local_port) != 0 || tl_scan_long(&rest, 16, &address) != 0 ||
-        tl_skip(&rest, ":") != 0 || tl_scan_long(&rest, 16, remote_port) != 0 ||
-        tl_scan_long(&rest, 16, state) != 0)
+    /* The address is 8 hex digits in /proc/net/tcp, 32 in tcp6: skipped. */
+    unsigned long local, remote, st;
+    if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%lx %*[0-9A-Fa-f]:%lx %lx", &local, &remote, &st) !=
+        3)
         return -1;
+    *local_port = (long)local, *remote_port = (long)remote, *state = (long)st;
     return 0;
 }
 
@@ -131,22 +129,39 @@ static void port_range(long *low, long *high)
     tl_text_free(&range);
 }
 
-/* How many sockets of /proc/net/tcp are in TIME_WAIT (state 06) with port
- * as their local (local = 1) or remote (local = 0) port. */
+/* How many sockets are in TIME_WAIT (state 06) with local port local and
+ * remote port remote, -1 meaning any. A dual-stack server's connections
+ * are IPv6 sockets, so /proc/net/tcp6 is read too (where there is one). */
+static int time_wait_rows(long local, long remote)
+{
+    const char *const tables[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+    int count = 0;
+    for (size_t t = 0; t < 2; t++) {
+        struct tl_text table = {0};
+        if (tl_read_file(tables[t], &table) == -1) {
+            if (t == 0)
+                fail_msg("cannot read /proc/net/tcp: %s", strerror(errno));
+            tl_text_free(&table);
+            continue;
+        }
+        char line[512];
+        for (size_t i = 1; tl_line(table.data, i, line, sizeof line) == 0; i++) {
+            long local_port, remote_port, state;
+            if (tcp_row(line, &local_port, &remote_port, &state) == 0 && state == 0x06 &&
+                (local == -1 || local_port == local) &&
+                (remote == -1 || remote_port == remote))
+                count++;
+        }
+        tl_text_free(&table);
+    }
+    return count;
+}
+
+/* TIME_WAIT entries with port as their local (local = 1) or remote
+ * (local = 0) port. */
 static int time_wait_count(unsigned port, int local)
 {
-    struct tl_text table;
-    read_or_fail("/proc/net/tcp", &table);
-    char line[512];
-    int count = 0;
-    for (size_t i = 1; tl_line(table.data, i, line, sizeof line) == 0; i++) {
-        long local_port, remote_port, state;
-        if (tcp_row(line, &local_port, &remote_port, &state) == 0 && state == 0x06 &&
-            (local ? local_port : remote_port) == (long)port)
-            count++;
-    }
-    tl_text_free(&table);
-    return count;
+    return local ? time_wait_rows((long)port, -1) : time_wait_rows(-1, (long)port);
 }
 
 /* TIME_WAIT entries of exactly this connection, seen from the end whose
@@ -154,18 +169,7 @@ static int time_wait_count(unsigned port, int local)
  * TIME_WAITs too, and any of their ports may be this test's port now. */
 static int time_wait_between(unsigned local_port, unsigned remote_port)
 {
-    struct tl_text table;
-    read_or_fail("/proc/net/tcp", &table);
-    char line[512];
-    int count = 0;
-    for (size_t i = 1; tl_line(table.data, i, line, sizeof line) == 0; i++) {
-        long local, remote, state;
-        if (tcp_row(line, &local, &remote, &state) == 0 && state == 0x06 &&
-            local == (long)local_port && remote == (long)remote_port)
-            count++;
-    }
-    tl_text_free(&table);
-    return count;
+    return time_wait_rows((long)local_port, (long)remote_port);
 }
 
 /* The local port of a connected socket. */
@@ -384,8 +388,8 @@ static void so_reuseaddr_is_what_lets_a_server_restart(void **state)
     char port_text[16];
     snprintf(port_text, sizeof port_text, "%u", port);
     char refusal[96];
-    snprintf(refusal, sizeof refusal, "serv-noreuse: cannot bind port %u: Address already in use",
-             port);
+    snprintf(refusal, sizeof refusal,
+             "serv-noreuse: cannot bind port %u: Address already in use", port);
     check_failure(ARGS(SERV_NOREUSE, "-p", port_text, "-n", "1"), 1, refusal, WORDS("bind"),
                   NULL);
 
