@@ -23,27 +23,6 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
-static const char *const servers[] = {
-    "serv-hello",
-    "serv-echo",
-    "serv-32kb",
-    "serv-peername",
-    "serv-noreuse",
-    "serv-int",
-    "serv-int-net",
-    "serv-msg",
-    "serv-echo-fork",
-    "serv-echo-fork-zombie",
-    "serv-echo-fork-signal",
-    "serv-echo-fork-bytewise",
-    "serv-echo-thread",
-    "serv-echo-prethread",
-    "serv-echo-poll",
-    "serv-echo-epoll",
-    "serv-echo-prefork",
-};
-#define SERVERS (sizeof servers / sizeof servers[0])
-
 /* Skips the test unless this machine can listen and connect on ::1. */
 static void need_ipv6(void)
 {
@@ -130,17 +109,17 @@ static void every_server_serves_both_families_on_one_port(void **state)
 {
     (void)state;
     need_ipv6();
-    for (size_t i = 0; i < SERVERS; i++) {
+    for (size_t i = 0; i < TL_SERVERS; i++) {
         struct tl_proc server;
-        char *argv[] = {tl_bin(servers[i]), "-p", "0", NULL};
-        unsigned port = tl_program_start_argv(&server, argv, servers[i]);
-        served_from(&server, servers[i], port, "::1", "");
-        served_from(&server, servers[i], port, "127.0.0.1", "127.0.0.1");
+        char *argv[] = {tl_bin(tl_servers[i]), "-p", "0", NULL};
+        unsigned port = tl_program_start_argv(&server, argv, tl_servers[i]);
+        served_from(&server, tl_servers[i], port, "::1", "");
+        served_from(&server, tl_servers[i], port, "127.0.0.1", "127.0.0.1");
         const char *out = tl_text_str(&server.out);
         if (strstr(out, "from ::1") == NULL && strstr(out, "from [::1]") == NULL)
-            fail_msg("%s did not name its IPv6 client ::1:\n%s", servers[i], out);
+            fail_msg("%s did not name its IPv6 client ::1:\n%s", tl_servers[i], out);
         if (strstr(out, "::ffff:") != NULL)
-            fail_msg("%s named an IPv4 client by its IPv4-mapped address:\n%s", servers[i],
+            fail_msg("%s named an IPv4 client by its IPv4-mapped address:\n%s", tl_servers[i],
                      out);
         tl_proc_free(&server);
     }
@@ -411,21 +390,21 @@ static int allow_ipv6_again(void **state)
 static void without_ipv6_every_server_listens_on_ipv4_alone(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < SERVERS; i++) {
+    for (size_t i = 0; i < TL_SERVERS; i++) {
         struct tl_proc server;
-        char *argv[] = {tl_bin(servers[i]), "-p", "0", NULL};
+        char *argv[] = {tl_bin(tl_servers[i]), "-p", "0", NULL};
         tl_before_exec = deny_ipv6_sockets;
-        unsigned port = tl_program_start_argv(&server, argv, servers[i]);
+        unsigned port = tl_program_start_argv(&server, argv, tl_servers[i]);
         tl_before_exec = NULL;
-        served_from(&server, servers[i], port, "127.0.0.1", "127.0.0.1");
+        served_from(&server, tl_servers[i], port, "127.0.0.1", "127.0.0.1");
         int fd = connect_host("::1", port);
         if (fd != -1) {
             /* Some other program may hold the same port on IPv6: not ours. */
             close(fd);
-            print_message("  %s: something else answered on [::1]:%u\n", servers[i], port);
+            print_message("  %s: something else answered on [::1]:%u\n", tl_servers[i], port);
         }
         if (strstr(tl_text_str(&server.err), strerror(EAFNOSUPPORT)) != NULL)
-            fail_msg("%s said: %s", servers[i], tl_text_str(&server.err));
+            fail_msg("%s said: %s", tl_servers[i], tl_text_str(&server.err));
         tl_proc_free(&server);
     }
 }

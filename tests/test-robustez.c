@@ -21,27 +21,6 @@
  * Every wait is bounded, with margins for a loaded 2-core machine. */
 #include "testlib.h"
 
-static const char *const servers[] = {
-    "serv-hello",
-    "serv-echo",
-    "serv-32kb",
-    "serv-peername",
-    "serv-noreuse",
-    "serv-int",
-    "serv-int-net",
-    "serv-msg",
-    "serv-echo-fork",
-    "serv-echo-fork-zombie",
-    "serv-echo-fork-signal",
-    "serv-echo-fork-bytewise",
-    "serv-echo-thread",
-    "serv-echo-prethread",
-    "serv-echo-poll",
-    "serv-echo-epoll",
-    "serv-echo-prefork",
-};
-#define SERVERS (sizeof servers / sizeof servers[0])
-
 static int still_running(struct tl_proc *proc)
 {
     int status;
@@ -60,12 +39,12 @@ static int runs_out_at_accept(const char *server)
 }
 
 /* The servers of the test below; the teardown kills any a failure left. */
-static struct tl_proc proc[SERVERS];
+static struct tl_proc proc[TL_SERVERS];
 
 static int kill_the_servers(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < SERVERS; i++)
+    for (size_t i = 0; i < TL_SERVERS; i++)
         tl_proc_free(&proc[i]);
     return 0;
 }
@@ -73,7 +52,7 @@ static int kill_the_servers(void **state)
 static void out_of_descriptors_a_server_waits_says_it_once_and_recovers(void **state)
 {
     (void)state;
-    int clients[SERVERS];
+    int clients[TL_SERVERS];
     if (access("/usr/bin/prlimit", X_OK) != 0) {
         print_message("  skipped: no /usr/bin/prlimit (util-linux)\n");
         skip();
@@ -81,50 +60,50 @@ static void out_of_descriptors_a_server_waits_says_it_once_and_recovers(void **s
     /* Descriptors 0, 1, 2 and the listening socket: accept() has none left
      * (the soft limit; the hard one, 64, lets the test raise it later);
      * serv-echo-epoll holds its epoll instance too: one more. */
-    for (size_t i = 0; i < SERVERS; i++) {
-        if (!runs_out_at_accept(servers[i]))
+    for (size_t i = 0; i < TL_SERVERS; i++) {
+        if (!runs_out_at_accept(tl_servers[i]))
             continue;
         const char *limit =
-            strcmp(servers[i], "serv-echo-epoll") == 0 ? "--nofile=5:64" : "--nofile=4:64";
+            strcmp(tl_servers[i], "serv-echo-epoll") == 0 ? "--nofile=5:64" : "--nofile=4:64";
         char *argv[] = {"/usr/bin/prlimit",
                         (char *)limit,
-                        tl_bin(servers[i]),
+                        tl_bin(tl_servers[i]),
                         "-p",
                         "0",
                         "-n",
                         "1",
                         NULL};
-        unsigned port = tl_program_start_argv(&proc[i], argv, tl_bin(servers[i]));
+        unsigned port = tl_program_start_argv(&proc[i], argv, tl_bin(tl_servers[i]));
         clients[i] = tl_connect_loopback(port); /* the kernel completes it */
     }
     double until = tl_now() + 1.5;
     while (tl_now() < until)
-        for (size_t i = 0; i < SERVERS; i++)
-            if (runs_out_at_accept(servers[i]))
+        for (size_t i = 0; i < TL_SERVERS; i++)
+            if (runs_out_at_accept(tl_servers[i]))
                 tl_proc_pump(&proc[i], tl_now() + 0.01);
-    for (size_t i = 0; i < SERVERS; i++) {
-        if (!runs_out_at_accept(servers[i]))
+    for (size_t i = 0; i < TL_SERVERS; i++) {
+        if (!runs_out_at_accept(tl_servers[i]))
             continue;
         const char *err = tl_text_str(&proc[i].err);
-        print_message("  %s: %zu stderr lines in 1.5 s: %s", servers[i], tl_count_lines(err),
-                      err);
+        print_message("  %s: %zu stderr lines in 1.5 s: %s", tl_servers[i],
+                      tl_count_lines(err), err);
         if (!still_running(&proc[i]))
-            fail_msg("%s exited when accept() failed with EMFILE", servers[i]);
+            fail_msg("%s exited when accept() failed with EMFILE", tl_servers[i]);
         size_t lines = tl_count_lines(err);
         if (lines != 1)
             fail_msg("%s: %zu lines on stderr in 1.5 s, expected one about accept(): %s",
-                     servers[i], lines, err);
+                     tl_servers[i], lines, err);
         for (size_t line = 0; line < lines; line++) {
             char text[512];
             tl_line(err, line, text, sizeof text);
             if (strstr(text, "accept: ") == NULL || strstr(text, strerror(EMFILE)) == NULL)
-                fail_msg("%s: a line on stderr that is not accept()'s EMFILE: %s", servers[i],
-                         text);
+                fail_msg("%s: a line on stderr that is not accept()'s EMFILE: %s",
+                         tl_servers[i], text);
         }
     }
     /* More descriptors: each server takes its client and, with -n 1, ends. */
-    for (size_t i = 0; i < SERVERS; i++) {
-        if (!runs_out_at_accept(servers[i]))
+    for (size_t i = 0; i < TL_SERVERS; i++) {
+        if (!runs_out_at_accept(tl_servers[i]))
             continue;
         char command[128];
         snprintf(command, sizeof command, "prlimit --pid %d --nofile=64:64",
@@ -134,8 +113,8 @@ static void out_of_descriptors_a_server_waits_says_it_once_and_recovers(void **s
             fail_msg("%s: %s", command, tl_text_str(&raise.err));
         tl_proc_free(&raise);
     }
-    for (size_t i = 0; i < SERVERS; i++) {
-        if (!runs_out_at_accept(servers[i]))
+    for (size_t i = 0; i < TL_SERVERS; i++) {
+        if (!runs_out_at_accept(tl_servers[i]))
             continue;
         double deadline = tl_now() + 10;
         while (strstr(tl_text_str(&proc[i].out), "got connection from") == NULL &&
@@ -145,7 +124,7 @@ static void out_of_descriptors_a_server_waits_says_it_once_and_recovers(void **s
         int status = tl_proc_finish(&proc[i], 20);
         if (strstr(proc[i].out.data, "got connection from") == NULL || status != 0)
             fail_msg("%s did not serve its client after the limit was raised (status %d): %s",
-                     servers[i], status, proc[i].out.data);
+                     tl_servers[i], status, proc[i].out.data);
         /* Still one accept() line (serv-int may add one about the client). */
         const char *said = strstr(proc[i].err.data, "accept:");
         assert_non_null(said);
@@ -276,11 +255,11 @@ static unsigned free_port(void)
 static void with_a_full_standard_output_a_server_exits_1(void **state)
 {
     (void)state;
-    for (size_t i = 0, tries = 0; i < SERVERS; i++) {
+    for (size_t i = 0, tries = 0; i < TL_SERVERS; i++) {
         unsigned port = free_port();
         char command[256];
-        snprintf(command, sizeof command, "exec %s -p %u -n 1 >/dev/full", tl_bin(servers[i]),
-                 port);
+        snprintf(command, sizeof command, "exec %s -p %u -n 1 >/dev/full",
+                 tl_bin(tl_servers[i]), port);
         char *argv[] = {"/bin/sh", "-c", command, NULL};
         struct tl_proc server;
         if (tl_proc_start(&server, argv) == -1)
@@ -313,7 +292,7 @@ static void with_a_full_standard_output_a_server_exits_1(void **state)
         close(client);
         int status = tl_proc_finish(&server, 20);
         const char *err = tl_text_str(&server.err);
-        const char *name = servers[i];
+        const char *name = tl_servers[i];
         size_t said = stdout_complaints(err, name);
         print_message("  %-24s exit %d: %s", name, status, err);
         /* One line from the server; a concurrent server's child (it

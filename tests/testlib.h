@@ -539,6 +539,30 @@ static inline int tl_nobody_can_enter(const char *dir, char *why, size_t size)
     return status == 0;
 }
 
+/* ------------------------------------------ every server of the book */
+
+/* In the order of the chapters. */
+static const char *const tl_servers[] = {
+    "serv-hello",
+    "serv-echo",
+    "serv-32kb",
+    "serv-peername",
+    "serv-noreuse",
+    "serv-int",
+    "serv-int-net",
+    "serv-msg",
+    "serv-echo-fork",
+    "serv-echo-fork-zombie",
+    "serv-echo-fork-signal",
+    "serv-echo-fork-bytewise",
+    "serv-echo-thread",
+    "serv-echo-prethread",
+    "serv-echo-poll",
+    "serv-echo-epoll",
+    "serv-echo-prefork",
+};
+#define TL_SERVERS (sizeof tl_servers / sizeof tl_servers[0])
+
 /* ---------------------------------------------------- serv-32kb */
 
 /* A line of serv-32kb's that starts "\t | received X bytes from Y
