@@ -668,9 +668,10 @@ static void lab_runs_without_ipv6(void **state)
 }
 
 /* The chapters' experiments, and a client of the book given `localhost`,
- * in a network namespace with IPv6 disabled and an /etc/hosts that only
- * has ::1 localhost (unshare -n -m: both vanish with it). Chapter 4 with
- * RECORDED=1, so that it does not start the lab inside. */
+ * in a network namespace with IPv6 disabled and an /etc/hosts that gives
+ * localhost as ::1 first, then 127.0.0.1 (unshare -n -m: both vanish with
+ * it): the client's connect() to ::1 fails, and it goes on to 127.0.0.1.
+ * Chapter 4 with RECORDED=1, so that it does not start the lab inside. */
 static void experiments_and_localhost_need_no_ipv6(void **state)
 {
     (void)state;
@@ -686,7 +687,8 @@ static void experiments_and_localhost_need_no_ipv6(void **state)
         "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 "
         "net.ipv6.conf.lo.disable_ipv6=1; "
         "! ip -6 addr show | grep -q inet6; "
-        "printf \"::1 localhost\\n\" >\"$d/hosts\"; mount --bind \"$d/hosts\" /etc/hosts; "
+        "printf \"::1 localhost\\n127.0.0.1 localhost\\n\" >\"$d/hosts\"; "
+        "mount --bind \"$d/hosts\" /etc/hosts; "
         "for c in 01-revisao-cliente-servidor 02-fronteiras-de-mensagens "
         "03-getsockname-e-portas 04-dados-binarios 05-servidor-concorrente; do "
         "  RECORDED=1 build/tangle/$c/experiment.sh " BINDIR
