@@ -5,7 +5,8 @@
  * FUZZ_PROGRAMS), with redirect.h and its main() renamed main_NAME. The
  * network calls are replaced (ld --wrap) and end the run at the first
  * one that shows what the command line was taken to mean: bind() (a
- * server's port, a client's local port), connect() (after getaddrinfo()
+ * server's port, asked of getaddrinfo(NULL, PORT, AI_PASSIVE) first; a
+ * client's local port), connect() (after getaddrinfo()
  * was asked for HOST and PORT), or send() (chapter 4's four bytes of
  * NUMBER). ref_options() and the rules of each program's chapter say
  * what should have happened: -h, a usage error with its message, or
@@ -71,7 +72,8 @@ enum stop { STOP_BIND, STOP_CONNECT, STOP_SEND };
 
 static struct {
     int stop_at_send;     /* connect() succeeds: the program goes on to send() */
-    char *host, *service; /* what getaddrinfo() was asked */
+    char *host, *service; /* what getaddrinfo() was asked for a peer */
+    char *passive;        /* the service of getaddrinfo(NULL, ..., AI_PASSIVE) */
     int bound;            /* the port bind() was given */
     unsigned char sent[4];
     size_t sent_length;
@@ -81,13 +83,28 @@ static struct {
 
 static struct sockaddr_in loopback;
 static struct addrinfo answer;
+static struct sockaddr_in6 wildcard; /* a server's ::, its port from the service */
+static struct addrinfo passive_answer;
 
 int __wrap_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
                        struct addrinfo **result);
 int __wrap_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
                        struct addrinfo **result)
 {
-    (void)hints;
+    if (node == NULL && hints != NULL && (hints->ai_flags & AI_PASSIVE)) {
+        FUZZ_CHECK(net.passive == NULL, "getaddrinfo(NULL, AI_PASSIVE) called twice");
+        net.passive = strdup(service != NULL ? service : "(null)");
+        memset(&wildcard, 0, sizeof wildcard);
+        wildcard.sin6_family = AF_INET6;
+        wildcard.sin6_port = htons((uint16_t)strtoul(net.passive, NULL, 10));
+        passive_answer.ai_family = AF_INET6;
+        passive_answer.ai_socktype = SOCK_STREAM;
+        passive_answer.ai_addr = (struct sockaddr *)&wildcard;
+        passive_answer.ai_addrlen = sizeof wildcard;
+        passive_answer.ai_next = NULL;
+        *result = &passive_answer;
+        return 0;
+    }
     FUZZ_CHECK(net.host == NULL, "getaddrinfo() called twice");
     net.host = strdup(node != NULL ? node : "(null)");
     net.service = strdup(service != NULL ? service : "(null)");
@@ -106,7 +123,7 @@ void __real_freeaddrinfo(struct addrinfo *list);
 void __wrap_freeaddrinfo(struct addrinfo *list);
 void __wrap_freeaddrinfo(struct addrinfo *list)
 {
-    if (list != &answer)
+    if (list != &answer && list != &passive_answer)
         __real_freeaddrinfo(list);
 }
 
@@ -133,9 +150,14 @@ int __wrap_bind(int fd, const struct sockaddr *address, socklen_t length);
 int __wrap_bind(int fd, const struct sockaddr *address, socklen_t length)
 {
     (void)fd;
-    FUZZ_CHECK(length == sizeof(struct sockaddr_in) && address->sa_family == AF_INET,
-               "bind() to something else than an IPv4 address");
-    net.bound = ntohs(((const struct sockaddr_in *)(const void *)address)->sin_port);
+    if (address->sa_family == AF_INET6) {
+        FUZZ_CHECK(length == sizeof(struct sockaddr_in6), "bind() with a short IPv6 address");
+        net.bound = ntohs(((const struct sockaddr_in6 *)(const void *)address)->sin6_port);
+    } else {
+        FUZZ_CHECK(length == sizeof(struct sockaddr_in) && address->sa_family == AF_INET,
+                   "bind() to something else than an IPv4 or IPv6 address");
+        net.bound = ntohs(((const struct sockaddr_in *)(const void *)address)->sin_port);
+    }
     fuzz_stop(STOP_BIND);
 }
 
@@ -163,6 +185,7 @@ static void net_reset(int stop_at_send)
         close(net.fds[i]);
     free(net.host);
     free(net.service);
+    free(net.passive);
     memset(&net, 0, sizeof net);
     net.bound = -1;
     net.stop_at_send = stop_at_send;
@@ -364,9 +387,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                        fuzz_quote(net.host), net.service, port);
         }
     }
-    if (e.status == FUZZ_STOPPED + STOP_BIND)
+    if (e.status == FUZZ_STOPPED + STOP_BIND) {
         FUZZ_CHECK(net.bound == e.bound, "%s: bind() to port %d, expected %ld", command,
                    net.bound, e.bound);
+        if (program->shape == SERVER) { /* the wildcard asked of getaddrinfo(), by number */
+            char port[16];
+            snprintf(port, sizeof port, "%ld", e.bound);
+            FUZZ_CHECK(net.passive != NULL && strcmp(net.passive, port) == 0,
+                       "%s: getaddrinfo(NULL, %s, AI_PASSIVE), expected port %s", command,
+                       net.passive ? net.passive : "(not called)", port);
+        }
+    }
     if (e.status == FUZZ_STOPPED + STOP_SEND) {
         uint32_t bits = (uint32_t)e.number;
         if (program->network_order)
