@@ -782,7 +782,7 @@ static void the_transcripts_and_numbers_agree(void **state)
         snprintf(expected, sizeof expected, "127.0.0.1]:%s ", number(key)); /* mapped */
         assert_non_null(strstr(text.data, expected));
     }
-    snprintf(expected, sizeof expected, "pid=%s,fd=%s)", number("conc-parent-pid"),
+    snprintf(expected, sizeof expected, "pid=%s,fd=%s\n", number("conc-parent-pid"),
              number("conc-listen-fd"));
     assert_non_null(strstr(text.data, expected));
     tl_text_free(&text);
