@@ -109,13 +109,23 @@ static void expect_greeting(int fd)
  * for another line (the heading). */
 static int tcp_row(const char *line, long *local_port, long *remote_port, long *state)
 {
-    /* The address is 8 hex digits in /proc/net/tcp, 32 in tcp6: skipped. */
-    unsigned long local, remote, st;
-    if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%lx %*[0-9A-Fa-f]:%lx %lx", &local, &remote, &st) !=
-        3)
-        return -1;
-    *local_port = (long)local, *remote_port = (long)remote, *state = (long)st;
-    return 0;
+    /* The address is 8 hex digits in /proc/net/tcp, 32 in tcp6: each port
+     * follows the second and third ':' of the line, the state the port. */
+    const char *colon = strchr(line, ':');
+    long *fields[2] = {local_port, remote_port};
+    char *end = NULL;
+    for (int i = 0; i < 2; i++) {
+        colon = colon != NULL ? strchr(colon + 1, ':') : NULL;
+        if (colon == NULL)
+            return -1;
+        *fields[i] = strtol(colon + 1, &end, 16);
+        if (end == colon + 1)
+            return -1;
+        colon = end;
+    }
+    const char *rest = end;
+    *state = strtol(rest, &end, 16);
+    return end == rest ? -1 : 0;
 }
 
 /* The kernel's range of ephemeral ports, "LOW\tHIGH". */

@@ -88,7 +88,8 @@ static void two_sockets_one_port(void)
     need_ipv6();
     struct grade_program *server = grade_start("-p", "0", NULL);
     unsigned port = grade_wait_port(server, 5);
-    int six = listening_at("/proc/net/tcp6", port), four = listening_at("/proc/net/tcp", port);
+    int six = listening_at("/proc/net/tcp6", port),
+        four = listening_at("/proc/net/tcp", port);
     if (six != 1 || four != 1)
         grade_fail("port %u: %d listening IPv6 socket(s) and %d IPv4, expected one of each",
                    port, six, four);
@@ -97,7 +98,8 @@ static void two_sockets_one_port(void)
     expect_greeting(port, "127.0.0.1");
     expect_named(server, "127.0.0.1");
     if (strstr(server->line, "::ffff:") != NULL)
-        grade_fail("the IPv4 client was named \"%s\": it reached an IPv6 socket", server->line);
+        grade_fail("the IPv4 client was named \"%s\": it reached an IPv6 socket",
+                   server->line);
 }
 
 static void exits_after_n(void)
@@ -123,7 +125,7 @@ static void rejects_a_bad_port(void)
 }
 
 static const struct grade_test tests[] = {
-    GRADE_TEST(greets_ipv4),         GRADE_TEST(greets_ipv6),
+    GRADE_TEST(greets_ipv4),          GRADE_TEST(greets_ipv6),
     GRADE_TEST(two_sockets_one_port), GRADE_TEST(exits_after_n),
     GRADE_TEST(rejects_a_bad_port),
 };
