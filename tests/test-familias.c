@@ -23,6 +23,16 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
+/* The server under test: the teardown stops it if an assertion failed. */
+static struct tl_proc server = {.out_fd = -1, .err_fd = -1};
+
+static int stop_the_server(void **state)
+{
+    (void)state;
+    tl_proc_free(&server);
+    return 0;
+}
+
 /* Skips the test unless this machine can listen and connect on ::1. */
 static void need_ipv6(void)
 {
@@ -110,7 +120,6 @@ static void every_server_serves_both_families_on_one_port(void **state)
     (void)state;
     need_ipv6();
     for (size_t i = 0; i < TL_SERVERS; i++) {
-        struct tl_proc server;
         char *argv[] = {tl_bin(tl_servers[i]), "-p", "0", NULL};
         unsigned port = tl_program_start_argv(&server, argv, tl_servers[i]);
         served_from(&server, tl_servers[i], port, "::1", "");
@@ -176,7 +185,7 @@ static void socat_over_ipv6_talks_to_chapter_1(void **state)
     need_ipv6();
     need_socat();
     char command[512];
-    struct tl_proc server, run;
+    struct tl_proc run;
 
     /* socat as the client of serv-hello and serv-echo, over ::1 */
     char *hello[] = {tl_bin("serv-hello"), "-p", "0", "-n", "1", NULL};
@@ -385,16 +394,14 @@ static void deny_ipv6_sockets(void)
 
 static int allow_ipv6_again(void **state)
 {
-    (void)state;
     tl_before_exec = NULL;
-    return 0;
+    return stop_the_server(state);
 }
 
 static void without_ipv6_every_server_listens_on_ipv4_alone(void **state)
 {
     (void)state;
     for (size_t i = 0; i < TL_SERVERS; i++) {
-        struct tl_proc server;
         char *argv[] = {tl_bin(tl_servers[i]), "-p", "0", NULL};
         tl_before_exec = deny_ipv6_sockets;
         unsigned port = tl_program_start_argv(&server, argv, tl_servers[i]);
@@ -453,8 +460,9 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_server_serves_both_families_on_one_port),
-        cmocka_unit_test(socat_over_ipv6_talks_to_chapter_1),
+        cmocka_unit_test_teardown(every_server_serves_both_families_on_one_port,
+                                  stop_the_server),
+        cmocka_unit_test_teardown(socat_over_ipv6_talks_to_chapter_1, stop_the_server),
         cmocka_unit_test(every_client_reaches_an_ipv6_only_peer),
         cmocka_unit_test(every_client_reaches_an_ipv4_only_peer),
         cmocka_unit_test_teardown(without_ipv6_every_server_listens_on_ipv4_alone,

@@ -695,7 +695,7 @@ static void experiments_and_localhost_need_no_ipv6(void **state)
         " \"$d/$c\" >/dev/null 2>\"$d/err\" || "
         "  { echo \"$c: $(head -n 1 \"$d/err\")\" >&2; exit 1; }; "
         "  echo \"$c ran\"; "
-        "done; " BINDIR "/serv-32kb -p 0 -n 1 >\"$d/server\" 2>&1 & "
+        "done; timeout 20 " BINDIR "/serv-32kb -p 0 -n 1 >\"$d/server\" 2>&1 & "
         "for i in $(seq 100); do grep -q \"listening on port\" \"$d/server\" && break; "
         "sleep 0.1; done; "
         "port=$(sed -n \"s/^server: listening on port //p\" \"$d/server\"); "
