@@ -384,12 +384,7 @@ static void deny_ipv6_sockets(void)
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EAFNOSUPPORT & SECCOMP_RET_DATA)),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
-    struct sock_fprog program = {(unsigned short)(sizeof filter / sizeof filter[0]), filter};
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
-        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == -1) {
-        fprintf(stderr, "deny_ipv6_sockets: %s\n", strerror(errno));
-        _exit(127);
-    }
+    tl_seccomp_install(filter, sizeof filter / sizeof filter[0], "deny_ipv6_sockets");
 }
 
 static int allow_ipv6_again(void **state)

@@ -448,12 +448,7 @@ static void deny_socket(void)
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EACCES & SECCOMP_RET_DATA)),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
-    struct sock_fprog program = {(unsigned short)(sizeof filter / sizeof filter[0]), filter};
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
-        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == -1) {
-        fprintf(stderr, "deny_socket: %s\n", strerror(errno));
-        _exit(127);
-    }
+    tl_seccomp_install(filter, sizeof filter / sizeof filter[0], "deny_socket");
 }
 
 /* When socket() itself fails, a client names that error (it said

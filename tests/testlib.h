@@ -17,6 +17,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -27,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -340,6 +343,20 @@ static inline size_t tl_recv_until_closed(int fd, char *buffer, size_t size, dou
  * program to start in a changed world (a system call denied) sets it, runs,
  * and sets it back to NULL. */
 static void (*tl_before_exec)(void);
+
+/* For a tl_before_exec: installs the seccomp filter of count instructions
+ * (a system call denied with an errno, as a sandbox's policy or a kernel
+ * without a feature would), or ends the child with 127 saying why. */
+static inline void tl_seccomp_install(struct sock_filter *filter, size_t count,
+                                      const char *who)
+{
+    struct sock_fprog program = {(unsigned short)count, filter};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == -1) {
+        fprintf(stderr, "%s: %s\n", who, strerror(errno));
+        _exit(127);
+    }
+}
 
 /* Starts argv[0] (a path) with stdin from /dev/null, in its own process
  * group so a timeout kills its children too. Returns 0, or -1. */
